@@ -89,8 +89,7 @@ static const struct rule rules[NR_CONTRACT_RULES] = {
 				      "mwriteprotect_range()" },
 	[R_MINOR_NEEDS_CONTINUE] = { "minor-needs-continue", "uffd_ioctls",
 				     "mfill_atomic_continue()" },
-	[R_MINOR_NEEDS_GET_FOLIO] = { "minor-needs-get-folio",
-				      "uffd_get_folio",
+	[R_MINOR_NEEDS_GET_FOLIO] = { "minor-needs-get-folio", "uffd_get_folio",
 				      "mfill_atomic_pte_continue()" },
 	[R_GET_FOLIO_ANON] = { "get-folio-on-anonymous", "uffd_get_folio",
 			       "mfill_atomic_pte_continue()" },
@@ -133,8 +132,8 @@ violate(struct checker *c, enum contract_rule r, const char *fmt, ...)
 		v->rule = rules[r].id;
 		v->field = rules[r].field;
 		v->kernel_function = rules[r].kernel_function;
-		len = snprintf(v->message, sizeof(v->message), "%s: ",
-			       rules[r].field);
+		len = snprintf(v->message, sizeof(v->message),
+			       "%s: ", rules[r].field);
 		va_start(ap, fmt);
 		len += vsnprintf(v->message + len, sizeof(v->message) - len,
 				 fmt, ap);
@@ -251,8 +250,9 @@ static const char *mode_name(unsigned long mode)
 					 "VM_UFFD_MINOR";
 }
 
-static void check_proposal_ioctls(struct checker *c, const struct vm_uffd_ops *ops,
-				  bool anonymous, bool huge)
+static void check_proposal_ioctls(struct checker *c,
+				  const struct vm_uffd_ops *ops, bool anonymous,
+				  bool huge)
 {
 	unsigned long modes = ops->uffd_features & __VM_UFFD_FLAGS;
 	char name[48];

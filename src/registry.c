@@ -15,7 +15,8 @@
 #include "contract.h"
 #include "registry.h"
 
-static TAILQ_HEAD(memtype_list, memtype) registry = TAILQ_HEAD_INITIALIZER(registry);
+static TAILQ_HEAD(memtype_list,
+		  memtype) registry = TAILQ_HEAD_INITIALIZER(registry);
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_once_t registry_once = PTHREAD_ONCE_INIT;
 
@@ -138,7 +139,8 @@ int uffdops_memtype_check(const struct uffdops_memtype_desc *desc,
 	int ret;
 
 	registry_enter();
-	ret = contract_check(desc, find_locked(desc ? desc->name : NULL) != NULL,
+	ret = contract_check(desc,
+			     find_locked(desc ? desc->name : NULL) != NULL,
 			     explain) ?
 		      -EINVAL :
 		      0;
@@ -167,7 +169,8 @@ int uffdops_memtype_unregister(const char *name)
 	return ret;
 }
 
-static void fill_info(const struct memtype *mt, struct uffdops_memtype_info *info)
+static void fill_info(const struct memtype *mt,
+		      struct uffdops_memtype_info *info)
 {
 	memset(info, 0, sizeof(*info));
 	strcpy(info->name, mt->name);

@@ -75,19 +75,19 @@ struct uffdio_move {
 /* The feature bits a 6.18 kernel with every config option offers (0x1ffff). */
 #define UFFDOPS_API_FEATURES_6_18 ((__u64)0x1ffff)
 /* UFFDIO_API's ioctls answer: API, REGISTER, UNREGISTER. */
-#define UFFDOPS_API_IOCTLS                                                     \
-	((__u64)1 << _UFFDIO_REGISTER | (__u64)1 << _UFFDIO_UNREGISTER |        \
+#define UFFDOPS_API_IOCTLS                                               \
+	((__u64)1 << _UFFDIO_REGISTER | (__u64)1 << _UFFDIO_UNREGISTER | \
 	 (__u64)1 << _UFFDIO_API)
 /* UFFD_API_RANGE_IOCTLS as of 6.18: WAKE COPY ZEROPAGE MOVE WP CONTINUE POISON. */
-#define UFFDOPS_API_RANGE_IOCTLS                                               \
-	((__u64)1 << _UFFDIO_WAKE | (__u64)1 << _UFFDIO_COPY |                  \
-	 (__u64)1 << _UFFDIO_ZEROPAGE | (__u64)1 << _UFFDIO_MOVE |              \
-	 (__u64)1 << _UFFDIO_WRITEPROTECT | (__u64)1 << _UFFDIO_CONTINUE |      \
+#define UFFDOPS_API_RANGE_IOCTLS                                           \
+	((__u64)1 << _UFFDIO_WAKE | (__u64)1 << _UFFDIO_COPY |             \
+	 (__u64)1 << _UFFDIO_ZEROPAGE | (__u64)1 << _UFFDIO_MOVE |         \
+	 (__u64)1 << _UFFDIO_WRITEPROTECT | (__u64)1 << _UFFDIO_CONTINUE | \
 	 (__u64)1 << _UFFDIO_POISON)
 /* UFFD_API_RANGE_IOCTLS_BASIC as of 6.18 (hugetlb): no ZEROPAGE, no MOVE. */
-#define UFFDOPS_API_RANGE_IOCTLS_BASIC                                         \
-	((__u64)1 << _UFFDIO_WAKE | (__u64)1 << _UFFDIO_COPY |                  \
-	 (__u64)1 << _UFFDIO_WRITEPROTECT | (__u64)1 << _UFFDIO_CONTINUE |      \
+#define UFFDOPS_API_RANGE_IOCTLS_BASIC                                     \
+	((__u64)1 << _UFFDIO_WAKE | (__u64)1 << _UFFDIO_COPY |             \
+	 (__u64)1 << _UFFDIO_WRITEPROTECT | (__u64)1 << _UFFDIO_CONTINUE | \
 	 (__u64)1 << _UFFDIO_POISON)
 
 #endif /* UFFDOPS_UAPI_H */

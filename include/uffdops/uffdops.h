@@ -356,8 +356,7 @@ int uffdops_memtype_unregister(const char *name);
  *
  * Return: 0 or -ENOENT.
  */
-int uffdops_memtype_lookup(const char *name,
-			   struct uffdops_memtype_info *info);
+int uffdops_memtype_lookup(const char *name, struct uffdops_memtype_info *info);
 
 /**
  * uffdops_memtype_list() - list the registered memory types, built-ins first
@@ -385,7 +384,6 @@ int uffdops_memtype_list(struct uffdops_memtype_info *out, size_t n);
  */
 int uffdops_memtype_register_ioctls(const char *name, __u64 mode,
 				    __u64 features, __u64 *ioctls);
-
 
 /* ------------------------------------------------------------------------ */
 /* The simulated address space (mm/mmap.c, mm/mremap.c, mm/mprotect.c, ...). */
@@ -449,7 +447,8 @@ int uffdops_mm_config(struct uffdops_mm *mm, enum uffdops_mm_key key,
  * Return: the mapped address, or a negative errno as mmap(2) would set.
  */
 long uffdops_mmap(struct uffdops_mm *mm, unsigned long addr, size_t len,
-		  int prot, int flags, struct uffdops_file *file, pgoff_t pgoff);
+		  int prot, int flags, struct uffdops_file *file,
+		  pgoff_t pgoff);
 
 /**
  * uffdops_munmap() - unmap a range (do_vmi_munmap()).
@@ -834,7 +833,8 @@ int uffdops_userfaultfd(struct uffdops_mm *mm, int flags,
  * Return: 0; -EINVAL for another @cmd or unknown flags; -ENOMEM.
  */
 int uffdops_dev_userfaultfd_ioctl(struct uffdops_mm *mm, unsigned long cmd,
-				  unsigned long flags, struct uffdops_ctx **ctxp);
+				  unsigned long flags,
+				  struct uffdops_ctx **ctxp);
 
 /**
  * uffdops_ioctl() - an ioctl on the context (userfaultfd_ioctl()): the ten

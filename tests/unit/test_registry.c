@@ -154,8 +154,8 @@ static void test_register_lookup_unregister(void **state)
 	assert_false(info.builtin);
 	assert_int_equal(info.generation, UFFDOPS_OPS_PROPOSAL);
 	assert_int_equal(info.modes, VM_UFFD_MISSING | VM_UFFD_MINOR);
-	assert_int_equal(info.ioctls, BIT_IOCTL(_UFFDIO_WAKE) |
-					      gmem_ops.uffd_ioctls);
+	assert_int_equal(info.ioctls,
+			 BIT_IOCTL(_UFFDIO_WAKE) | gmem_ops.uffd_ioctls);
 
 	/* the same name again */
 	desc.name = "gmem";
@@ -306,42 +306,121 @@ static const struct vm_uffd_ops_v7_1 v71_add_no_remove = {
 	.filemap_add = dummy_add,
 };
 
-#define FILE4K(n, o) { .name = n, .page_size = 4096, .flags = UFFDOPS_MEMTYPE_FILE, o }
-#define ANON4K(n, o) { .name = n, .page_size = 4096, o }
+#define FILE4K(n, ...)                                                       \
+	{                                                                    \
+		.name = n, .page_size = 4096, .flags = UFFDOPS_MEMTYPE_FILE, \
+		__VA_ARGS__                                                  \
+	}
+#define ANON4K(n, ...)                                    \
+	{                                                 \
+		.name = n, .page_size = 4096, __VA_ARGS__ \
+	}
 
 static const struct broken broken_types[] = {
-	{ "bad name", { .name = "has space", .page_size = 4096 }, { "name-invalid" } },
+	{ "bad name",
+	  { .name = "has space", .page_size = 4096 },
+	  { "name-invalid" } },
 	{ "empty name", { .name = "", .page_size = 4096 }, { "name-invalid" } },
 	{ "no name", { .page_size = 4096 }, { "name-invalid" } },
-	{ "unknown flags", { .name = "t", .page_size = 4096, .flags = 0x80 }, { "flags-unknown" } },
-	{ "page size 3000", { .name = "t", .page_size = 3000 }, { "page-size" } },
-	{ "page size 2048", { .name = "t", .page_size = 2048 }, { "page-size" } },
-	{ "page size 64K", { .name = "t", .page_size = 65536, .flags = UFFDOPS_MEMTYPE_FILE }, { "page-size-level" } },
-	{ "anonymous huge", { .name = "t", .page_size = 2UL << 20 }, { "huge-needs-file" } },
-	{ "two tables", FILE4K("t", .uffd_ops = &gmem_ops, .uffd_ops_v7_1 = &gmem_ops_v7_1), { "two-ops-tables" } },
-	{ "droppable with ops", { .name = "t", .page_size = 4096, .flags = UFFDOPS_MEMTYPE_DROPPABLE, .uffd_ops = &ops_anon_ok }, { "droppable-with-ops" } },
-	{ "no modes", FILE4K("t", .uffd_ops = &ops_empty), { "features-empty" } },
-	{ "UFFD_FEATURE bits as modes", FILE4K("t", .uffd_ops = &ops_unknown_features), { "features-unknown" } },
-	{ "anonymous MINOR", ANON4K("t", .uffd_ops = &ops_anon_minor), { "minor-on-anonymous", "get-folio-on-anonymous" } },
-	{ "REGISTER in uffd_ioctls", FILE4K("t", .uffd_ops = &ops_not_range), { "ioctl-not-range" } },
-	{ "COPY without MISSING", FILE4K("t", .uffd_ops = &ops_copy_without_missing), { "ioctl-needs-mode" } },
-	{ "MOVE on a file", FILE4K("t", .uffd_ops = &ops_file_move), { "move-needs-anonymous" } },
-	{ "huge ZEROPAGE", { .name = "t", .page_size = 2UL << 20, .flags = UFFDOPS_MEMTYPE_FILE, .uffd_ops = &ops_huge_zeropage }, { "zeropage-on-huge" } },
-	{ "MISSING without COPY", FILE4K("t", .uffd_ops = &ops_missing_no_copy), { "missing-needs-copy", "missing-needs-copy-hook" } },
-	{ "WP without WRITEPROTECT", FILE4K("t", .uffd_ops = &ops_wp_no_writeprotect), { "wp-needs-writeprotect" } },
-	{ "MINOR without CONTINUE", FILE4K("t", .uffd_ops = &ops_minor_no_continue), { "minor-needs-continue" } },
-	{ "MINOR without get_folio", FILE4K("t", .uffd_ops = &ops_minor_no_get_folio), { "minor-needs-get-folio" } },
-	{ "anonymous get_folio", ANON4K("t", .uffd_ops = &ops_anon_get_folio), { "get-folio-on-anonymous" } },
-	{ "file MISSING without uffd_copy", FILE4K("t", .uffd_ops = &ops_missing_no_copy_hook), { "missing-needs-copy-hook" } },
-	{ "anonymous uffd_copy", ANON4K("t", .uffd_ops = &ops_anon_copy_hook), { "copy-hook-on-anonymous" } },
-	{ "7.1 without can_userfault", FILE4K("t", .uffd_ops_v7_1 = &v71_no_can), { "can-userfault-required" } },
-	{ "7.1 without alloc_folio", FILE4K("t", .uffd_ops_v7_1 = &v71_no_alloc), { "alloc-folio-required" } },
-	{ "7.1 file without get_folio_noalloc", FILE4K("t", .uffd_ops_v7_1 = &v71_no_noalloc), { "get-folio-noalloc-required" } },
-	{ "7.1 anonymous get_folio_noalloc", ANON4K("t", .uffd_ops_v7_1 = &v71_anon_file_hooks), { "get-folio-noalloc-on-anonymous" } },
-	{ "7.1 file without filemap_add", FILE4K("t", .uffd_ops_v7_1 = &v71_no_add), { "filemap-add-required" } },
-	{ "7.1 anonymous filemap hooks", ANON4K("t", .uffd_ops_v7_1 = &v71_anon_filemap), { "filemap-on-anonymous" } },
-	{ "7.1 filemap_add alone", FILE4K("t", .uffd_ops_v7_1 = &v71_add_no_remove), { "filemap-add-remove-pair" } },
-	{ "7.1 huge", { .name = "t", .page_size = 2UL << 20, .flags = UFFDOPS_MEMTYPE_FILE, .uffd_ops_v7_1 = &gmem_ops_v7_1 }, { "v7_1-huge-page" } },
+	{ "name of a built-in",
+	  { .name = "anon", .page_size = 4096 },
+	  { "name-taken" } },
+	{ "unknown flags",
+	  { .name = "t", .page_size = 4096, .flags = 0x80 },
+	  { "flags-unknown" } },
+	{ "page size 3000",
+	  { .name = "t", .page_size = 3000 },
+	  { "page-size" } },
+	{ "page size 2048",
+	  { .name = "t", .page_size = 2048 },
+	  { "page-size" } },
+	{ "page size 64K",
+	  { .name = "t", .page_size = 65536, .flags = UFFDOPS_MEMTYPE_FILE },
+	  { "page-size-level" } },
+	{ "anonymous huge",
+	  { .name = "t", .page_size = 2UL << 20 },
+	  { "huge-needs-file" } },
+	{ "two tables",
+	  FILE4K("t", .uffd_ops = &gmem_ops, .uffd_ops_v7_1 = &gmem_ops_v7_1),
+	  { "two-ops-tables" } },
+	{ "droppable with ops",
+	  { .name = "t",
+	    .page_size = 4096,
+	    .flags = UFFDOPS_MEMTYPE_DROPPABLE,
+	    .uffd_ops = &ops_anon_ok },
+	  { "droppable-with-ops" } },
+	{ "no modes",
+	  FILE4K("t", .uffd_ops = &ops_empty),
+	  { "features-empty" } },
+	{ "UFFD_FEATURE bits as modes",
+	  FILE4K("t", .uffd_ops = &ops_unknown_features),
+	  { "features-unknown" } },
+	{ "anonymous MINOR",
+	  ANON4K("t", .uffd_ops = &ops_anon_minor),
+	  { "minor-on-anonymous", "get-folio-on-anonymous" } },
+	{ "REGISTER in uffd_ioctls",
+	  FILE4K("t", .uffd_ops = &ops_not_range),
+	  { "ioctl-not-range" } },
+	{ "COPY without MISSING",
+	  FILE4K("t", .uffd_ops = &ops_copy_without_missing),
+	  { "ioctl-needs-mode" } },
+	{ "MOVE on a file",
+	  FILE4K("t", .uffd_ops = &ops_file_move),
+	  { "move-needs-anonymous" } },
+	{ "huge ZEROPAGE",
+	  { .name = "t",
+	    .page_size = 2UL << 20,
+	    .flags = UFFDOPS_MEMTYPE_FILE,
+	    .uffd_ops = &ops_huge_zeropage },
+	  { "zeropage-on-huge" } },
+	{ "MISSING without COPY",
+	  FILE4K("t", .uffd_ops = &ops_missing_no_copy),
+	  { "missing-needs-copy", "missing-needs-copy-hook" } },
+	{ "WP without WRITEPROTECT",
+	  FILE4K("t", .uffd_ops = &ops_wp_no_writeprotect),
+	  { "wp-needs-writeprotect" } },
+	{ "MINOR without CONTINUE",
+	  FILE4K("t", .uffd_ops = &ops_minor_no_continue),
+	  { "minor-needs-continue" } },
+	{ "MINOR without get_folio",
+	  FILE4K("t", .uffd_ops = &ops_minor_no_get_folio),
+	  { "minor-needs-get-folio" } },
+	{ "anonymous get_folio",
+	  ANON4K("t", .uffd_ops = &ops_anon_get_folio),
+	  { "get-folio-on-anonymous" } },
+	{ "file MISSING without uffd_copy",
+	  FILE4K("t", .uffd_ops = &ops_missing_no_copy_hook),
+	  { "missing-needs-copy-hook" } },
+	{ "anonymous uffd_copy",
+	  ANON4K("t", .uffd_ops = &ops_anon_copy_hook),
+	  { "copy-hook-on-anonymous" } },
+	{ "7.1 without can_userfault",
+	  FILE4K("t", .uffd_ops_v7_1 = &v71_no_can),
+	  { "can-userfault-required" } },
+	{ "7.1 without alloc_folio",
+	  FILE4K("t", .uffd_ops_v7_1 = &v71_no_alloc),
+	  { "alloc-folio-required" } },
+	{ "7.1 file without get_folio_noalloc",
+	  FILE4K("t", .uffd_ops_v7_1 = &v71_no_noalloc),
+	  { "get-folio-noalloc-required" } },
+	{ "7.1 anonymous get_folio_noalloc",
+	  ANON4K("t", .uffd_ops_v7_1 = &v71_anon_file_hooks),
+	  { "get-folio-noalloc-on-anonymous" } },
+	{ "7.1 file without filemap_add",
+	  FILE4K("t", .uffd_ops_v7_1 = &v71_no_add),
+	  { "filemap-add-required" } },
+	{ "7.1 anonymous filemap hooks",
+	  ANON4K("t", .uffd_ops_v7_1 = &v71_anon_filemap),
+	  { "filemap-on-anonymous" } },
+	{ "7.1 filemap_add alone",
+	  FILE4K("t", .uffd_ops_v7_1 = &v71_add_no_remove),
+	  { "filemap-add-remove-pair" } },
+	{ "7.1 huge",
+	  { .name = "t",
+	    .page_size = 2UL << 20,
+	    .flags = UFFDOPS_MEMTYPE_FILE,
+	    .uffd_ops_v7_1 = &gmem_ops_v7_1 },
+	  { "v7_1-huge-page" } },
 };
 
 static bool rule_expected(const struct broken *b, const char *rule)
@@ -364,8 +443,8 @@ static void test_every_rule(void **state)
 	for (i = 0; i < ARRAY_SIZE(broken_types); i++) {
 		const struct broken *b = &broken_types[i];
 
-		for (expected = 0; expected < ARRAY_SIZE(b->rules) &&
-				   b->rules[expected];
+		for (expected = 0;
+		     expected < ARRAY_SIZE(b->rules) && b->rules[expected];
 		     expected++)
 			;
 		if (uffdops_memtype_register(&b->desc, &explain) != -EINVAL ||
@@ -402,8 +481,7 @@ static void test_every_violation_reported(void **state)
 {
 	static const struct vm_uffd_ops all_wrong = {
 		.uffd_features = VM_UFFD_MINOR | 0x4,
-		.uffd_ioctls = BIT_IOCTL(_UFFDIO_COPY) |
-			       BIT_IOCTL(_UFFDIO_API),
+		.uffd_ioctls = BIT_IOCTL(_UFFDIO_COPY) | BIT_IOCTL(_UFFDIO_API),
 	};
 	const struct uffdops_memtype_desc desc = {
 		.name = "anon", /* taken */
@@ -428,7 +506,8 @@ static void test_every_violation_reported(void **state)
 			       ~BIT_IOCTL(_UFFDIO_ZEROPAGE) &
 			       ~BIT_IOCTL(_UFFDIO_CONTINUE),
 	};
-	const struct uffdops_memtype_desc many = FILE4K("many", .uffd_ops = &every_bit);
+	const struct uffdops_memtype_desc many =
+		FILE4K("many", .uffd_ops = &every_bit);
 
 	assert_int_equal(uffdops_memtype_check(&many, &explain), -EINVAL);
 	assert_true(explain.nr > UFFDOPS_EXPLAIN_MAX);
@@ -464,30 +543,34 @@ static void test_register_ioctls_builtin(void **state)
 	(void)state;
 	for (i = 0; i < ARRAY_SIZE(rows); i++) {
 		ioctls = 0xdead;
-		assert_int_equal(uffdops_memtype_register_ioctls(
-					 rows[i].type, rows[i].mode, 0, &ioctls),
+		assert_int_equal(uffdops_memtype_register_ioctls(rows[i].type,
+								 rows[i].mode,
+								 0, &ioctls),
 				 rows[i].ret);
 		assert_int_equal(ioctls, rows[i].ret ? 0xdead : rows[i].ioctls);
 	}
 	/* WP_ASYNC lets WP alone register anything but a droppable VMA */
-	assert_int_equal(uffdops_memtype_register_ioctls(
-				 "file", UFFDIO_REGISTER_MODE_WP,
-				 UFFD_FEATURE_WP_ASYNC, &ioctls),
-			 0);
+	assert_int_equal(
+		uffdops_memtype_register_ioctls("file", UFFDIO_REGISTER_MODE_WP,
+						UFFD_FEATURE_WP_ASYNC, &ioctls),
+		0);
 	assert_int_equal(ioctls, 0x17c);
 	assert_int_equal(uffdops_memtype_register_ioctls(
 				 "file", 3, UFFD_FEATURE_WP_ASYNC, &ioctls),
 			 -EINVAL);
-	assert_int_equal(uffdops_memtype_register_ioctls("nosuch", 1, 0, &ioctls),
+	assert_int_equal(uffdops_memtype_register_ioctls("nosuch", 1, 0,
+							 &ioctls),
 			 -ENOENT);
 }
 
 /* A 7.1 type's can_userfault() gets the masked request and has the last word. */
 static void test_register_ioctls_v7_1(void **state)
 {
-	const struct uffdops_memtype_desc desc = FILE4K("gmem71", .uffd_ops_v7_1 = &gmem_ops_v7_1);
+	const struct uffdops_memtype_desc desc =
+		FILE4K("gmem71", .uffd_ops_v7_1 = &gmem_ops_v7_1);
 	const struct uffdops_memtype_desc drop = {
-		.name = "drop", .page_size = 4096,
+		.name = "drop",
+		.page_size = 4096,
 		.flags = UFFDOPS_MEMTYPE_DROPPABLE,
 	};
 	__u64 ioctls = 0;
@@ -495,8 +578,9 @@ static void test_register_ioctls_v7_1(void **state)
 	(void)state;
 	assert_int_equal(uffdops_memtype_register(&desc, NULL), 0);
 	assert_int_equal(uffdops_memtype_register_ioctls(
-				 "gmem71", UFFDIO_REGISTER_MODE_MISSING |
-						   UFFDIO_REGISTER_MODE_MINOR,
+				 "gmem71",
+				 UFFDIO_REGISTER_MODE_MISSING |
+					 UFFDIO_REGISTER_MODE_MINOR,
 				 0, &ioctls),
 			 0);
 	assert_int_equal(last_can_userfault_flags,
@@ -515,10 +599,10 @@ static void test_register_ioctls_v7_1(void **state)
 	assert_int_equal(uffdops_memtype_unregister("gmem71"), 0);
 
 	assert_int_equal(uffdops_memtype_register(&drop, NULL), 0);
-	assert_int_equal(uffdops_memtype_register_ioctls(
-				 "drop", UFFDIO_REGISTER_MODE_WP,
-				 UFFD_FEATURE_WP_ASYNC, &ioctls),
-			 -EINVAL);
+	assert_int_equal(
+		uffdops_memtype_register_ioctls("drop", UFFDIO_REGISTER_MODE_WP,
+						UFFD_FEATURE_WP_ASYNC, &ioctls),
+		-EINVAL);
 	assert_int_equal(uffdops_memtype_unregister("drop"), 0);
 }
 
@@ -551,7 +635,8 @@ static void test_concurrent(void **state)
 
 	(void)state;
 	for (i = 0; i < NTHREADS; i++)
-		assert_int_equal(pthread_create(&t[i], NULL, churn, (void *)i), 0);
+		assert_int_equal(pthread_create(&t[i], NULL, churn, (void *)i),
+				 0);
 	for (i = 0; i < NTHREADS; i++) {
 		assert_int_equal(pthread_join(t[i], &bad), 0);
 		assert_null(bad);
