@@ -399,11 +399,14 @@ int uffdops_memtype_register_ioctls(const char *name, __u64 mode,
  * @UFFDOPS_MM_NO_ZERO_PAGE: anonymous read faults allocate a real zeroed
  *	page instead of mapping the shared zero page, as a kernel booted with
  *	pvm_no_zero_page=1 does (default 0, the standard kernel).
+ * @UFFDOPS_MM_MAX_MAP_COUNT: vm.max_map_count, the most VMAs the mm may
+ *	have (default 65530, as the kernel's).
  */
 enum uffdops_mm_key {
 	UFFDOPS_MM_CAP_SYS_PTRACE,
 	UFFDOPS_MM_UNPRIVILEGED_USERFAULTFD,
 	UFFDOPS_MM_NO_ZERO_PAGE,
+	UFFDOPS_MM_MAX_MAP_COUNT,
 };
 
 /**
@@ -554,8 +557,8 @@ void uffdops_file_close(struct uffdops_file *file);
  * @file: a file opened for writing.
  * @size: the new size.
  *
- * Return: 0, -EINVAL (bad size, or not a multiple of a huge page size),
- * -EBADF (file not writable).
+ * Return: 0, -EINVAL (bad size, not a multiple of a huge page size, or a
+ * file not open for writing, as do_sys_ftruncate() answers).
  */
 int uffdops_file_truncate(struct uffdops_file *file, unsigned long size);
 
@@ -727,6 +730,7 @@ ssize_t uffdops_write_mem(struct uffdops_mm *mm, unsigned long addr,
 #define UFFDOPS_PM_SOFT_DIRTY (1ULL << 55)
 #define UFFDOPS_PM_MMAP_EXCLUSIVE (1ULL << 56)
 #define UFFDOPS_PM_UFFD_WP (1ULL << 57)
+#define UFFDOPS_PM_GUARD_REGION (1ULL << 58)
 #define UFFDOPS_PM_FILE (1ULL << 61)
 #define UFFDOPS_PM_SWAP (1ULL << 62)
 #define UFFDOPS_PM_PRESENT (1ULL << 63)

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * fault.h - the page-fault path (mm/memory.c handle_mm_fault(), mm/hugetlb.c
+ * hugetlb_fault()) and CPU-like access to the simulated memory.
+ */
+#ifndef UFFDOPS_FAULT_H
+#define UFFDOPS_FAULT_H
+
+#include "mm.h"
+
+/* vm_fault_t values beyond the public ones (include/linux/mm_types.h). */
+#define VM_FAULT_OOM 0x000001U
+#define VM_FAULT_HWPOISON_LARGE 0x000020U
+#define VM_FAULT_NOPAGE 0x000100U
+#define VM_FAULT_RETRY 0x000400U
+#define VM_FAULT_ERROR                                                         \
+	(VM_FAULT_OOM | VM_FAULT_SIGBUS | VM_FAULT_SIGSEGV | VM_FAULT_HWPOISON | \
+	 VM_FAULT_HWPOISON_LARGE)
+
+typedef unsigned int vm_fault_t;
+
+/**
+ * handle_mm_fault() - resolve a fault at @addr in @vma (handle_mm_fault()),
+ * with mm->mmap_lock held for reading and the access already checked
+ * against the VMA. A return of 0 means the entry changed: the caller
+ * re-reads it and retries the access, as the CPU would.
+ */
+vm_fault_t handle_mm_fault(struct uffdops_vma *vma, unsigned long addr,
+			   unsigned int flags);
+
+/**
+ * populate_range() - fault in [@start, @end) as GUP does for
+ * MADV_POPULATE_READ/WRITE (faultin_page_range()) or, with @ignore_errors,
+ * for MAP_POPULATE and mlock (__mm_populate()). Holds the mmap lock for
+ * reading. Return: 0, -ENOMEM (hole), -EINVAL (protection), -EFAULT
+ * (SIGBUS/SIGSEGV), -EHWPOISON (poison).
+ */
+int populate_range(struct uffdops_mm *mm, unsigned long start,
+		   unsigned long end, bool write, bool ignore_errors);
+
+#endif /* UFFDOPS_FAULT_H */

@@ -1,0 +1,1792 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_mm_live.c - the simulated address space against the live kernel.
+ *
+ * Each sequence below is a list of steps (mmap, munmap, mremap, mprotect,
+ * madvise, ftruncate, fork, child exit, reads and writes of whole pages). One
+ * runner plays a sequence twice:
+ *  - live: in a forked child process, with the region at a fixed address far
+ *    from everything the process maps, so the layout is the sequence's alone;
+ *    a FORK step forks a grandchild and the two processes take turns by
+ *    passing a token through pipes; results go to shared memory;
+ *  - model: on a fresh uffdops_mm at the same address (uffdops_fork() for a
+ *    FORK step).
+ * After every step both sides record an observation: the return value (an
+ * address as an offset into the region, or "elsewhere"), or the errno; the
+ * VMAs that meet the region (boundaries, rwxp/s, anonymous or file, pgoff)
+ * as /proc/self/maps and uffdops_maps() list them; the pagemap bits of every
+ * page of the region (present 63, swap 62, file/shared-anon 61, guard 58,
+ * uffd-wp 57, exclusive 56; never the PFN) from /proc/self/pagemap and
+ * uffdops_pagemap(); for reads and writes, the signal each page raised and a
+ * hash of each page read. Every field must agree, step by step.
+ *
+ * Where the live kernel does something the model deliberately leaves out
+ * (docs/differences.md), the live side is steered out of it: regular-file
+ * mappings get MADV_RANDOM so that the kernel does no read-around.
+ *
+ * One cmocka test per sequence; the last line printed is the tally
+ * "mm conformance: N sequences compared, M agree". Set MM_LIVE_VERBOSE=1 to
+ * print every step's observations, MM_LIVE_FILTER=<glob> to run some.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <uffdops/uffdops.h>
+
+#ifndef MAP_DROPPABLE
+#define MAP_DROPPABLE 0x08
+#endif
+#ifndef MAP_FIXED_NOREPLACE
+#define MAP_FIXED_NOREPLACE 0x100000
+#endif
+#ifndef MADV_POPULATE_READ
+#define MADV_POPULATE_READ 22
+#define MADV_POPULATE_WRITE 23
+#endif
+#ifndef MADV_GUARD_INSTALL
+#define MADV_GUARD_INSTALL 102
+#define MADV_GUARD_REMOVE 103
+#endif
+#ifndef MREMAP_DONTUNMAP
+#define MREMAP_DONTUNMAP 4
+#endif
+#ifndef MFD_HUGETLB
+#define MFD_HUGETLB 0x0004U
+#endif
+#ifndef TMPFS_MAGIC
+#define TMPFS_MAGIC 0x01021994
+#endif
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+#define P 4096UL
+#define H (2UL << 20)
+
+/*
+ * Where the sequences map: far below where mmap() places things top-down and
+ * above a PIE program's heap, and inside the application memory of ASan
+ * (below 0x7fff8000) and TSan (below 0x8000000000) builds.
+ */
+#define REGION_BASE 0x40000000UL
+#define DEFAULT_REGION (64 * P)
+#define MAX_REGION_PAGES 2048 /* 8 MiB: four huge pages */
+#define MAX_STEPS 40
+#define MAX_FILES 3
+#define MAX_VMAS 24
+#define MAX_VAR_PAGES 64
+
+/* Huge pages the suite wants free while it runs. */
+#define HUGE_PAGES_WANTED 16
+#define HUGE_PAGES_NEEDED 8
+#define NR_HUGEPAGES_PATH "/proc/sys/vm/nr_hugepages"
+
+/* A seconds budget for one live sequence (both processes). */
+#define LIVE_TIMEOUT 20
+
+/* An address returned outside the region: compared as such, not by value. */
+#define RET_ELSEWHERE LONG_MAX
+
+/* pagemap bits compared (fs/proc/task_mmu.c); bit 58 is PM_GUARD_REGION. */
+#define PM_GUARD_REGION (1ULL << 58)
+#define PM_COMPARED                                               \
+	(UFFDOPS_PM_PRESENT | UFFDOPS_PM_SWAP | UFFDOPS_PM_FILE | \
+	 PM_GUARD_REGION | UFFDOPS_PM_UFFD_WP | UFFDOPS_PM_MMAP_EXCLUSIVE)
+
+enum op {
+	OP_END,
+	OP_MMAP,
+	OP_MUNMAP,
+	OP_MREMAP,
+	OP_MPROTECT,
+	OP_MADVISE,
+	OP_TRUNCATE,
+	OP_FORK,
+	OP_EXIT,
+	OP_WRITE,
+	OP_READ,
+	OP_OBSERVE,
+};
+
+enum who {
+	BY_PARENT,
+	BY_CHILD
+};
+
+/* What a step's address is relative to. */
+enum at {
+	AT_BASE, /* the region's base */
+	AT_VAR, /* the last address an mmap/mremap returned outside the region */
+	AT_ABS, /* an absolute address (0 = no hint) */
+};
+
+/**
+ * struct step - one call of a sequence.
+ * @op: enum op.
+ * @who: the process that makes it (after a FORK).
+ * @at: enum at, what @off is relative to.
+ * @file: index into the sequence's files, -1 for none.
+ * @off: the address, relative to @at.
+ * @len: length (mremap: old_len; truncate: the new size).
+ * @len2: mremap new_len.
+ * @off2: mmap pgoff; mremap new address relative to the base.
+ * @arg: prot, advice, or the byte a write starts from.
+ * @arg2: mmap or mremap flags.
+ */
+struct step {
+	unsigned char op;
+	unsigned char who;
+	unsigned char at;
+	signed char file;
+	unsigned long off;
+	unsigned long len;
+	unsigned long len2;
+	unsigned long off2;
+	long arg;
+	long arg2;
+};
+
+/**
+ * struct filedef - a file the sequence creates before its first step.
+ * @type: "shmem" (memfd), "hugetlb" (memfd MFD_HUGETLB), "file" (a regular
+ *	file on a disk filesystem) or "ro" (file @ro_of opened O_RDONLY).
+ * @size: its initial size.
+ * @ro_of: for "ro", the file it reopens.
+ */
+struct filedef {
+	const char *type;
+	unsigned long size;
+	int ro_of;
+};
+
+struct seq {
+	const char *name;
+	unsigned long region;
+	struct filedef files[MAX_FILES];
+	struct step steps[MAX_STEPS];
+};
+
+/* ------------------------------------------------------------------------ */
+/* The sequences.                                                           */
+/* ------------------------------------------------------------------------ */
+
+/* The table reads best as laid out by hand. */
+/* clang-format off */
+#define RW (PROT_READ | PROT_WRITE)
+#define RO PROT_READ
+#define RX (PROT_READ | PROT_EXEC)
+#define RWX (PROT_READ | PROT_WRITE | PROT_EXEC)
+#define PA (MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED)
+#define SA (MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED)
+#define PF (MAP_PRIVATE | MAP_FIXED)
+#define SF (MAP_SHARED | MAP_FIXED)
+#define HT MAP_HUGETLB
+#define MV MREMAP_MAYMOVE
+#define FX (MREMAP_MAYMOVE | MREMAP_FIXED)
+
+/* Modifiers appended to a step: who makes it, what its address is. */
+#define CHILD .who = BY_CHILD
+#define VAR .at = AT_VAR
+#define ABS .at = AT_ABS
+
+#define MMAP(o, l, pr, fl, ...)                                          \
+	{ .op = OP_MMAP, .off = (o), .len = (l), .arg = (pr), .arg2 = (fl), \
+	  .file = -1, __VA_ARGS__ }
+#define MMAPF(o, l, pr, fl, f, pg, ...)                                  \
+	{ .op = OP_MMAP, .off = (o), .len = (l), .arg = (pr), .arg2 = (fl), \
+	  .file = (f), .off2 = (pg), __VA_ARGS__ }
+#define MUNMAP(o, l, ...)                                                \
+	{ .op = OP_MUNMAP, .off = (o), .len = (l), .file = -1, __VA_ARGS__ }
+#define MREMAP(o, ol, nl, fl, no, ...)                                   \
+	{ .op = OP_MREMAP, .off = (o), .len = (ol), .len2 = (nl),        \
+	  .arg2 = (fl), .off2 = (no), .file = -1, __VA_ARGS__ }
+#define MPROT(o, l, pr, ...)                                             \
+	{ .op = OP_MPROTECT, .off = (o), .len = (l), .arg = (pr),        \
+	  .file = -1, __VA_ARGS__ }
+#define MADV(o, l, a, ...)                                               \
+	{ .op = OP_MADVISE, .off = (o), .len = (l), .arg = (a), .file = -1, \
+	  __VA_ARGS__ }
+#define TRUNC(f, sz) { .op = OP_TRUNCATE, .file = (f), .len = (sz) }
+#define WR(o, l, v, ...)                                                 \
+	{ .op = OP_WRITE, .off = (o), .len = (l), .arg = (v), .file = -1, \
+	  __VA_ARGS__ }
+#define RD(o, l, ...)                                                    \
+	{ .op = OP_READ, .off = (o), .len = (l), .file = -1, __VA_ARGS__ }
+#define OBS(...) { .op = OP_OBSERVE, .file = -1, __VA_ARGS__ }
+#define FORK() { .op = OP_FORK, .file = -1 }
+#define EXIT() { .op = OP_EXIT, .who = BY_CHILD, .file = -1 }
+
+#define SHMEM(sz) { .type = "shmem", .size = (sz) }
+#define HUGEFILE(sz) { .type = "hugetlb", .size = (sz) }
+#define REGFILE(sz) { .type = "file", .size = (sz) }
+#define RDONLY(of) { .type = "ro", .ro_of = (of) }
+
+static const struct seq seqs[] = {
+	/* ---- anonymous private memory: faults, splits, merges, holes ---- */
+	{ "anon_read_then_write",
+	  .steps = { MMAP(0, 8 * P, RW, PA), RD(0, 2 * P),
+		     WR(2 * P, 2 * P, 0x10), RD(0, 8 * P), WR(0, P, 0x20),
+		     RD(0, 4 * P) } },
+	{ "anon_map_populate",
+	  .steps = { MMAP(0, 4 * P, RW, PA | MAP_POPULATE),
+		     MMAP(8 * P, 4 * P, RO, PA | MAP_POPULATE),
+		     RD(8 * P, 4 * P),
+		     MMAP(16 * P, 4 * P, PROT_NONE, PA | MAP_POPULATE),
+		     RD(16 * P, P) } },
+	{ "anon_mprotect_split_merge",
+	  .steps = { MMAP(0, 8 * P, RW, PA), WR(0, 8 * P, 1),
+		     MPROT(2 * P, 2 * P, RO), WR(2 * P, P, 2),
+		     RD(2 * P, 2 * P), MPROT(2 * P, 2 * P, RW),
+		     WR(2 * P, P, 3), RD(0, 8 * P) } },
+	{ "anon_mprotect_none_keeps_pages",
+	  .steps = { MMAP(0, 4 * P, RW, PA), WR(0, 4 * P, 5),
+		     MPROT(0, 4 * P, PROT_NONE), RD(0, P),
+		     MPROT(0, 4 * P, RO), RD(0, 4 * P), WR(0, P, 6),
+		     MPROT(0, 2 * P, RW), WR(0, P, 7), RD(0, 4 * P) } },
+	{ "anon_mprotect_exec_edges",
+	  .steps = { MMAP(0, 8 * P, RW, PA), MPROT(0, 2 * P, RX),
+		     MPROT(6 * P, 2 * P, RWX), MPROT(2 * P, 4 * P, RX),
+		     MPROT(6 * P, 2 * P, RX), MPROT(P, 6 * P, RW) } },
+	{ "anon_munmap_hole_refill",
+	  .steps = { MMAP(0, 8 * P, RW, PA), WR(0, 8 * P, 9),
+		     MUNMAP(2 * P, 2 * P), RD(0, 8 * P),
+		     MMAP(2 * P, 2 * P, RW, PA), RD(0, 8 * P) } },
+	{ "anon_map_fixed_over",
+	  .steps = { MMAP(0, 8 * P, RW, PA), WR(0, 8 * P, 4),
+		     MMAP(2 * P, 2 * P, RO, PA), RD(0, 8 * P),
+		     MMAP(2 * P, 2 * P, RW, PA), RD(0, 8 * P) } },
+	{ "anon_fixed_noreplace",
+	  .steps = { MMAP(0, 4 * P, RW, PA),
+		     MMAP(2 * P, 4 * P, RW, PA | MAP_FIXED_NOREPLACE),
+		     MMAP(4 * P, 4 * P, RW,
+			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE),
+		     MMAP(4 * P, P, RW,
+			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE),
+		     MMAP(12 * P + 8, P, RW,
+			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE) } },
+	{ "anon_hint",
+	  .steps = { MMAP(4 * P, 4 * P, RW, MAP_PRIVATE | MAP_ANONYMOUS),
+		     MMAP(4 * P, 4 * P, RW, MAP_PRIVATE | MAP_ANONYMOUS),
+		     WR(0, 4 * P, 0x33, VAR), RD(0, 4 * P, VAR),
+		     MMAP(12 * P + 5, P, RW, MAP_PRIVATE | MAP_ANONYMOUS),
+		     MMAP(0, 2 * P, RW, MAP_PRIVATE | MAP_ANONYMOUS, ABS),
+		     RD(0, 2 * P, VAR) } },
+	{ "anon_adjacent_merge",
+	  .steps = { MMAP(0, 4 * P, RO, PA), MMAP(4 * P, 4 * P, RO, PA),
+		     MMAP(8 * P, 4 * P, RW, PA), MPROT(8 * P, 4 * P, RO),
+		     MMAP(12 * P, 4 * P, RO, SA) } },
+	{ "anon_vma_identity_blocks_merge",
+	  .steps = { MMAP(0, 4 * P, RW, PA), WR(0, 4 * P, 1),
+		     MMAP(8 * P, 4 * P, RW, PA), WR(8 * P, 4 * P, 2),
+		     MREMAP(8 * P, 4 * P, 4 * P, FX, 4 * P), RD(0, 8 * P),
+		     MPROT(0, 8 * P, RO), MPROT(0, 8 * P, RW) } },
+	{ "anon_unfaulted_move_merges",
+	  .steps = { MMAP(0, 4 * P, RW, PA), WR(0, 4 * P, 1),
+		     MMAP(8 * P, 4 * P, RW, PA),
+		     MREMAP(8 * P, 4 * P, 4 * P, FX, 4 * P), RD(0, 8 * P) } },
+	{ "anon_mprotect_hole_partial",
+	  .steps = { MMAP(0, 4 * P, RW, PA), MMAP(6 * P, 4 * P, RW, PA),
+		     MPROT(0, 10 * P, RO), MPROT(4 * P, 4 * P, RX),
+		     MPROT(P, 2 * P, RW), MPROT(6 * P, 2 * P, RW) } },
+	{ "anon_munmap_spanning",
+	  .steps = { MMAP(0, 4 * P, RO, PA), MMAP(4 * P, 4 * P, RW, PA),
+		     MMAP(8 * P, 4 * P, RX, PA), MUNMAP(2 * P, 8 * P),
+		     MUNMAP(32 * P, 8 * P), MUNMAP(0, 64 * P) } },
+	{ "anon_readonly_write_faults",
+	  .steps = { MMAP(0, 2 * P, RO, PA), WR(0, P, 1), RD(0, 2 * P),
+		     MPROT(0, 2 * P, RW), WR(0, P, 2), RD(0, 2 * P) } },
+
+	/* ---- madvise ---- */
+	{ "madv_dontneed_anon",
+	  .steps = { MMAP(0, 8 * P, RW, PA), WR(0, 8 * P, 0x40),
+		     MADV(2 * P, 2 * P, MADV_DONTNEED), RD(0, 8 * P) } },
+	{ "madv_dontneed_shared_anon",
+	  .steps = { MMAP(0, 8 * P, RW, SA), WR(0, 8 * P, 0x41),
+		     MADV(2 * P, 2 * P, MADV_DONTNEED), RD(0, 8 * P) } },
+	{ "madv_remove_memfd",
+	  .files = { SHMEM(8 * P) },
+	  .steps = { MMAPF(0, 8 * P, RW, SF, 0, 0), WR(0, 8 * P, 0x42),
+		     MADV(2 * P, 2 * P, MADV_REMOVE), RD(0, 8 * P),
+		     MADV(6 * P, 2 * P, MADV_DONTNEED), RD(6 * P, 2 * P) } },
+	{ "madv_remove_refused",
+	  .files = { SHMEM(8 * P) },
+	  .steps = { MMAP(0, 4 * P, RW, PA), MADV(0, 4 * P, MADV_REMOVE),
+		     MMAPF(8 * P, 4 * P, RW, PF, 0, 0),
+		     MADV(8 * P, 4 * P, MADV_REMOVE),
+		     MMAP(16 * P, 4 * P, RW, SA), WR(16 * P, 4 * P, 0x43),
+		     MADV(16 * P, 2 * P, MADV_REMOVE), RD(16 * P, 4 * P),
+		     MMAPF(24 * P, 4 * P, RO, SF, 0, 4),
+		     MADV(24 * P, 4 * P, MADV_REMOVE) } },
+	{ "madv_free",
+	  .steps = { MMAP(0, 8 * P, RW, PA), WR(0, 8 * P, 0x44),
+		     MADV(0, 4 * P, MADV_FREE), RD(0, 8 * P),
+		     MMAP(16 * P, 4 * P, RW, SA), WR(16 * P, 4 * P, 0x45),
+		     MADV(16 * P, 4 * P, MADV_FREE), RD(16 * P, 4 * P) } },
+	{ "madv_populate_anon",
+	  .steps = { MMAP(0, 8 * P, RW, PA),
+		     MADV(0, 4 * P, MADV_POPULATE_READ),
+		     MADV(4 * P, 4 * P, MADV_POPULATE_WRITE),
+		     MMAP(16 * P, 4 * P, RO, PA),
+		     MADV(16 * P, 4 * P, MADV_POPULATE_WRITE),
+		     MADV(16 * P, 4 * P, MADV_POPULATE_READ),
+		     MMAP(24 * P, 4 * P, PROT_NONE, PA),
+		     MADV(24 * P, 4 * P, MADV_POPULATE_READ),
+		     MADV(40 * P, 4 * P, MADV_POPULATE_READ),
+		     MADV(0, 4 * P, MADV_POPULATE_WRITE) } },
+	{ "madv_populate_shmem",
+	  .files = { SHMEM(8 * P) },
+	  .steps = { MMAPF(0, 8 * P, RW, SF, 0, 0),
+		     MADV(0, 4 * P, MADV_POPULATE_READ),
+		     MADV(4 * P, 4 * P, MADV_POPULATE_WRITE),
+		     MMAPF(16 * P, 8 * P, RW, PF, 0, 0),
+		     MADV(16 * P, 8 * P, MADV_POPULATE_READ),
+		     MADV(16 * P, 2 * P, MADV_POPULATE_WRITE),
+		     RD(16 * P, 4 * P) } },
+	{ "madv_populate_beyond_eof",
+	  .files = { SHMEM(4 * P) },
+	  .steps = { MMAPF(0, 8 * P, RW, SF, 0, 0),
+		     MADV(0, 8 * P, MADV_POPULATE_READ),
+		     MADV(0, 8 * P, MADV_POPULATE_WRITE), RD(0, 8 * P) } },
+	{ "madv_guard_anon",
+	  .steps = { MMAP(0, 8 * P, RW, PA), WR(0, 8 * P, 0x46),
+		     MADV(2 * P, 2 * P, MADV_GUARD_INSTALL), RD(0, 8 * P),
+		     WR(2 * P, P, 1), MADV(0, 8 * P, MADV_DONTNEED),
+		     RD(0, 4 * P), MADV(2 * P, 2 * P, MADV_GUARD_REMOVE),
+		     RD(0, 8 * P), MADV(4 * P, P, MADV_GUARD_INSTALL),
+		     MPROT(4 * P, P, RO), MUNMAP(4 * P, P),
+		     MMAP(4 * P, P, RW, PA), RD(4 * P, P) } },
+	{ "madv_guard_shmem",
+	  .files = { SHMEM(8 * P) },
+	  .steps = { MMAPF(0, 8 * P, RW, SF, 0, 0), WR(0, 8 * P, 0x47),
+		     MADV(2 * P, 2 * P, MADV_GUARD_INSTALL), RD(0, 8 * P),
+		     MADV(2 * P, 2 * P, MADV_GUARD_REMOVE), RD(0, 8 * P) } },
+	{ "madv_bad_args",
+	  .steps = { MMAP(0, 4 * P, RW, PA), MMAP(8 * P, 4 * P, RW, PA),
+		     MADV(P + 1, P, MADV_DONTNEED), MADV(0, 0, MADV_DONTNEED),
+		     MADV(0, P, 999), MADV(0, -P, MADV_DONTNEED),
+		     WR(0, 4 * P, 1), WR(8 * P, 4 * P, 2),
+		     MADV(0, 12 * P, MADV_DONTNEED), RD(0, 12 * P),
+		     MADV(20 * P, 4 * P, MADV_DONTNEED),
+		     MADV(0, 12 * P, MADV_POPULATE_WRITE) } },
+	{ "madv_dontneed_private_memfd",
+	  .files = { SHMEM(4 * P) },
+	  .steps = { MMAPF(0, 4 * P, RW, SF, 0, 0), WR(0, 4 * P, 0x50),
+		     MMAPF(8 * P, 4 * P, RW, PF, 0, 0), RD(8 * P, 4 * P),
+		     WR(8 * P, 2 * P, 0x60), RD(8 * P, 4 * P),
+		     MADV(8 * P, 4 * P, MADV_DONTNEED), RD(8 * P, 4 * P) } },
+
+	/* ---- shmem: memfd and MAP_SHARED|MAP_ANONYMOUS ---- */
+	{ "memfd_two_shared_views",
+	  .files = { SHMEM(16 * P) },
+	  .steps = { MMAPF(0, 8 * P, RW, SF, 0, 0), WR(0, 4 * P, 0x70),
+		     MMAPF(16 * P, 8 * P, RW, SF, 0, 0), RD(17 * P, P),
+		     RD(16 * P, 8 * P), WR(20 * P, P, 0x71), RD(0, 8 * P) } },
+	{ "memfd_private_cow",
+	  .files = { SHMEM(8 * P) },
+	  .steps = { MMAPF(0, 8 * P, RW, SF, 0, 0), WR(0, 8 * P, 0x72),
+		     MMAPF(16 * P, 8 * P, RW, PF, 0, 1), RD(16 * P, P),
+		     WR(17 * P, P, 0x73), RD(16 * P, 8 * P),
+		     RD(0, 8 * P) } },
+	{ "memfd_private_sees_shared_writes",
+	  .files = { SHMEM(4 * P) },
+	  .steps = { MMAPF(0, 4 * P, RW, SF, 0, 0),
+		     MMAPF(8 * P, 4 * P, RW, PF, 0, 0), RD(8 * P, 4 * P),
+		     WR(9 * P, P, 0x74), WR(0, 4 * P, 0x75),
+		     RD(8 * P, 4 * P) } },
+	{ "memfd_pgoff_merge",
+	  .files = { SHMEM(16 * P) },
+	  .steps = { MMAPF(0, 4 * P, RW, SF, 0, 0),
+		     MMAPF(4 * P, 4 * P, RW, SF, 0, 4),
+		     MMAPF(8 * P, 4 * P, RW, SF, 0, 12),
+		     MMAPF(12 * P, 4 * P, RW, SF, 0, 8),
+		     MPROT(0, 8 * P, RO), MPROT(0, 16 * P, RW) } },
+	{ "memfd_mprotect_split_pgoff",
+	  .files = { SHMEM(16 * P) },
+	  .steps = { MMAPF(0, 8 * P, RW, SF, 0, 2),
+		     MPROT(3 * P, 2 * P, RO), WR(0, 8 * P, 0x76),
+		     MPROT(3 * P, 2 * P, RW), RD(0, 8 * P) } },
+	{ "memfd_beyond_eof",
+	  .files = { SHMEM(4 * P) },
+	  .steps = { MMAPF(0, 8 * P, RW, SF, 0, 0), RD(0, 8 * P),
+		     WR(4 * P, P, 1), MMAPF(16 * P, 8 * P, RW, PF, 0, 0),
+		     RD(16 * P, 8 * P), WR(21 * P, P, 3) } },
+	{ "memfd_truncate_shrink_grow",
+	  .files = { SHMEM(8 * P) },
+	  .steps = { MMAPF(0, 8 * P, RW, SF, 0, 0), WR(0, 8 * P, 0x77),
+		     TRUNC(0, 3 * P), RD(0, 8 * P), TRUNC(0, 8 * P),
+		     RD(0, 8 * P) } },
+	{ "memfd_truncate_private_cow",
+	  .files = { SHMEM(8 * P) },
+	  .steps = { MMAPF(0, 8 * P, RW, PF, 0, 0), WR(0, 6 * P, 0x78),
+		     RD(6 * P, 2 * P), TRUNC(0, 4 * P), RD(0, 8 * P) } },
+	{ "shared_anon_separate_objects",
+	  .steps = { MMAP(0, 4 * P, RW, SA), MMAP(4 * P, 4 * P, RW, SA),
+		     WR(0, 8 * P, 1), MPROT(2 * P, 4 * P, RO),
+		     MPROT(2 * P, 4 * P, RW), RD(0, 8 * P) } },
+	{ "shared_anon_private_over",
+	  .steps = { MMAP(0, 8 * P, RW, SA), WR(0, 8 * P, 0x79),
+		     MMAP(2 * P, 2 * P, RW, PA), RD(0, 8 * P),
+		     MUNMAP(2 * P, 2 * P), RD(0, 8 * P) } },
+	{ "memfd_readonly_handle",
+	  .files = { SHMEM(4 * P), RDONLY(0) },
+	  .steps = { MMAPF(0, 4 * P, RW, SF, 1, 0),
+		     MMAPF(0, 4 * P, RO, SF, 1, 0), MPROT(0, 4 * P, RW),
+		     RD(0, 4 * P), WR(0, P, 1),
+		     MMAPF(8 * P, 4 * P, RW, PF, 1, 0), WR(8 * P, P, 0x7a),
+		     RD(8 * P, 2 * P), RD(0, 2 * P), TRUNC(1, 2 * P) } },
+	{ "memfd_map_hugetlb_flag",
+	  .files = { SHMEM(4 * P) },
+	  .steps = { MMAPF(0, 4 * P, RW, SF | HT, 0, 0),
+		     MMAPF(0, 4 * P, RW, SF, 0, 0) } },
+
+	/* ---- a regular file on a disk filesystem ---- */
+	{ "file_shared_two_views",
+	  .files = { REGFILE(8 * P) },
+	  .steps = { MMAPF(0, 8 * P, RW, SF, 0, 0), WR(0, 2 * P, 0x80),
+		     RD(0, 4 * P), MMAPF(16 * P, 8 * P, RO, SF, 0, 0),
+		     RD(17 * P, P), RD(16 * P, 8 * P) } },
+	{ "file_private_cow",
+	  .files = { REGFILE(8 * P) },
+	  .steps = { MMAPF(0, 8 * P, RW, SF, 0, 0), WR(0, 8 * P, 0x81),
+		     MMAPF(16 * P, 8 * P, RW, PF, 0, 0), WR(16 * P, P, 0x82),
+		     RD(16 * P, 2 * P), RD(0, 2 * P),
+		     MADV(16 * P, 2 * P, MADV_DONTNEED), RD(16 * P, 2 * P) } },
+	{ "file_readonly_handle",
+	  .files = { REGFILE(4 * P), RDONLY(0) },
+	  .steps = { MMAPF(0, 4 * P, RW, SF, 1, 0),
+		     MMAPF(0, 4 * P, RO, SF, 1, 0), MPROT(0, 4 * P, RW),
+		     MPROT(0, 4 * P, RX), WR(0, P, 1),
+		     MMAPF(8 * P, 4 * P, RW, PF, 1, 0), WR(8 * P, P, 0x83),
+		     RD(8 * P, 2 * P), MPROT(8 * P, 4 * P, RO),
+		     MPROT(8 * P, 4 * P, RW), TRUNC(1, 2 * P),
+		     TRUNC(0, 2 * P), RD(0, 4 * P) } },
+	{ "file_beyond_eof_then_grow",
+	  .files = { REGFILE(2 * P) },
+	  .steps = { MMAPF(0, 4 * P, RW, SF, 0, 0), RD(0, 4 * P),
+		     TRUNC(0, 4 * P), RD(0, 4 * P), WR(3 * P, P, 0x84),
+		     TRUNC(0, P), RD(0, 4 * P) } },
+	{ "file_mremap_past_eof",
+	  .files = { REGFILE(4 * P) },
+	  .steps = { MMAPF(0, 2 * P, RW, SF, 0, 0),
+		     MREMAP(0, 2 * P, 8 * P, 0, 0), RD(0, 8 * P),
+		     MREMAP(0, 8 * P, P, 0, 0), RD(0, 2 * P) } },
+	{ "file_bad_args",
+	  .files = { REGFILE(4 * P) },
+	  .steps = { MMAPF(0, P, RO, SF, 0, 1UL << 51),
+		     MMAPF(0, P, RO, SF | HT, 0, 0),
+		     MMAPF(0, P, RO, MAP_SHARED_VALIDATE | MAP_SYNC |
+				    MAP_FIXED, 0, 0),
+		     MMAPF(0, P, RO, MAP_SHARED_VALIDATE | MAP_FIXED, 0, 0),
+		     MMAPF(P, P, RO, MAP_DROPPABLE | MAP_FIXED, 0, 0) } },
+
+	/* ---- hugetlb (2 MiB pages) ---- */
+	{ "hugetlb_anon_private",
+	  .region = 4 * H,
+	  .steps = { MMAP(0, 2 * H, RW, PA | HT), RD(0, P),
+		     WR(H, P, 0x90), RD(H, 2 * P), MUNMAP(0, P),
+		     MUNMAP(0, H), RD(0, P) } },
+	{ "hugetlb_alignment",
+	  .region = 4 * H,
+	  .steps = { MMAP(P, H, RW, PA | HT), MMAP(0, H + P, RW, PA | HT),
+		     MPROT(P, P, RO), MPROT(H, H, RO), MPROT(H, H, RW),
+		     MREMAP(0, 2 * H, 3 * H, 0, 0),
+		     MREMAP(0, 2 * H, H + P, 0, 0),
+		     MADV(P, P, MADV_DONTNEED) } },
+	{ "hugetlb_memfd_shared",
+	  .region = 4 * H,
+	  .files = { HUGEFILE(2 * H) },
+	  .steps = { MMAPF(0, 2 * H, RW, SF, 0, 0), WR(0, P, 0x91),
+		     WR(H, P, 0x92), MMAPF(2 * H, 2 * H, RO, SF, 0, 0),
+		     RD(2 * H, P), RD(3 * H, P), TRUNC(0, H + P),
+		     TRUNC(0, H), RD(3 * H, P), RD(0, P) } },
+	{ "hugetlb_madvise",
+	  .region = 4 * H,
+	  .steps = { MMAP(0, 2 * H, RW, PA | HT), WR(0, P, 1), WR(H, P, 2),
+		     MADV(0, H, MADV_DONTNEED), RD(0, P),
+		     MADV(0, P, MADV_GUARD_INSTALL),
+		     MADV(0, 2 * H, MADV_POPULATE_WRITE),
+		     MADV(0, P, MADV_DONTNEED), MADV(0, 2 * H, MADV_REMOVE),
+		     MADV(P, P, MADV_DONTNEED) } },
+	{ "hugetlb_fork_cow",
+	  .region = 4 * H,
+	  .steps = { MMAP(0, H, RW, PA | HT), WR(0, P, 0x93), FORK(),
+		     RD(0, P, CHILD), WR(0, P, 0x94, CHILD), RD(0, P, CHILD),
+		     RD(0, P), EXIT(), RD(0, P) } },
+	{ "hugetlb_shared_fork",
+	  .region = 4 * H,
+	  .steps = { MMAP(0, H, RW, SA | HT), WR(0, P, 0x95), FORK(),
+		     OBS(CHILD), RD(0, P, CHILD), WR(P, P, 0x96, CHILD),
+		     RD(0, 2 * P), EXIT(), OBS() } },
+	{ "hugetlb_mremap",
+	  .region = 4 * H,
+	  .steps = { MMAP(0, H, RW, PA | HT), WR(0, P, 0x97),
+		     MREMAP(0, H, H, FX, 2 * H), RD(2 * H, P),
+		     MREMAP(2 * H, H, 2 * H, 0, 0),
+		     MREMAP(2 * H + P, P, P, FX, 0) } },
+
+	/* ---- mremap ---- */
+	{ "mremap_grow_shrink_in_place",
+	  .steps = { MMAP(0, 4 * P, RW, PA), WR(0, 4 * P, 0xa0),
+		     MREMAP(0, 4 * P, 8 * P, 0, 0), RD(0, 8 * P),
+		     MREMAP(0, 8 * P, 2 * P, 0, 0), RD(0, 4 * P) } },
+	{ "mremap_blocked_then_maymove",
+	  .steps = { MMAP(0, 4 * P, RW, PA), WR(0, 4 * P, 0xa1),
+		     MMAP(4 * P, 4 * P, RO, PA), MREMAP(0, 4 * P, 8 * P, 0, 0),
+		     MREMAP(0, 4 * P, 8 * P, MV, 0), RD(0, 8 * P, VAR),
+		     RD(0, 4 * P) } },
+	{ "mremap_fixed_over_mapping",
+	  .steps = { MMAP(0, 4 * P, RW, PA), WR(0, 4 * P, 0xa2),
+		     MMAP(16 * P, 8 * P, RO, PA),
+		     MREMAP(0, 4 * P, 4 * P, FX, 18 * P), RD(16 * P, 8 * P),
+		     RD(0, P) } },
+	{ "mremap_fixed_shrink_grow",
+	  .steps = { MMAP(0, 8 * P, RW, PA), WR(0, 8 * P, 0xa3),
+		     MREMAP(0, 8 * P, 2 * P, FX, 16 * P), RD(16 * P, 2 * P),
+		     MREMAP(16 * P, 2 * P, 6 * P, FX, 32 * P),
+		     RD(32 * P, 6 * P) } },
+	{ "mremap_dontunmap_anon",
+	  .steps = { MMAP(0, 4 * P, RW, PA), WR(0, 4 * P, 0xa4),
+		     MREMAP(0, 4 * P, 4 * P, FX | MREMAP_DONTUNMAP, 16 * P),
+		     RD(16 * P, 4 * P), RD(0, 4 * P),
+		     MREMAP(16 * P, 2 * P, 2 * P, MV | MREMAP_DONTUNMAP, 0),
+		     RD(0, 2 * P, VAR), RD(16 * P, 2 * P) } },
+	{ "mremap_dontunmap_shared",
+	  .files = { SHMEM(4 * P) },
+	  .steps = { MMAPF(0, 4 * P, RW, SF, 0, 0), WR(0, 4 * P, 0xa5),
+		     MREMAP(0, 4 * P, 4 * P, FX | MREMAP_DONTUNMAP, 16 * P),
+		     RD(0, 4 * P), RD(16 * P, 4 * P) } },
+	{ "mremap_bad_args",
+	  .steps = { MMAP(0, 4 * P, RW, PA), MMAP(4 * P, 4 * P, RO, PA),
+		     MREMAP(P + 1, P, 2 * P, 0, 0),
+		     MREMAP(0, 4 * P, 0, 0, 0),
+		     MREMAP(0, 4 * P, 4 * P, MREMAP_FIXED, 16 * P),
+		     MREMAP(0, 4 * P, 8 * P, MV | MREMAP_DONTUNMAP, 0),
+		     MREMAP(0, 4 * P, 4 * P, FX, 2 * P),
+		     MREMAP(32 * P, P, 2 * P, MV, 0),
+		     MREMAP(0, 8 * P, 8 * P, MV, 0),
+		     MREMAP(0, 8 * P, 10 * P, MV, 0),
+		     MREMAP(0, 4 * P, 4 * P, 0x40, 0),
+		     MREMAP(0, 0, 4 * P, MV, 0),
+		     MREMAP(0, 4 * P, 4 * P, FX, 17 * P + 1),
+		     MREMAP(0, 4 * P, -P, MV, 0) } },
+	{ "mremap_duplicate_shared",
+	  .steps = { MMAP(0, 4 * P, RW, SA), WR(0, 4 * P, 0xa6),
+		     MREMAP(0, 0, 4 * P, FX, 16 * P), RD(16 * P, 4 * P),
+		     WR(16 * P, P, 0xa7), RD(0, P),
+		     MREMAP(0, 0, 4 * P, MREMAP_MAYMOVE, 0) } },
+	{ "mremap_move_middle_and_back",
+	  .steps = { MMAP(0, 8 * P, RW, PA), WR(0, 8 * P, 0xa8),
+		     MREMAP(2 * P, 2 * P, 2 * P, FX, 16 * P), RD(0, 8 * P),
+		     RD(16 * P, 2 * P), MREMAP(16 * P, 2 * P, 2 * P, FX, 2 * P),
+		     RD(0, 8 * P) } },
+	{ "mremap_shared_file_shrink_grow",
+	  .files = { SHMEM(8 * P) },
+	  .steps = { MMAPF(0, 8 * P, RW, SF, 0, 0), WR(0, 8 * P, 0xa9),
+		     MREMAP(0, 8 * P, 4 * P, 0, 0),
+		     MREMAP(0, 4 * P, 8 * P, 0, 0), RD(0, 8 * P) } },
+
+	/* ---- fork ---- */
+	{ "fork_anon_cow",
+	  .steps = { MMAP(0, 4 * P, RW, PA), WR(0, 4 * P, 0xb0), FORK(),
+		     RD(0, 4 * P, CHILD), WR(0, P, 0xb1, CHILD), RD(0, 4 * P),
+		     WR(P, P, 0xb2), RD(0, 4 * P, CHILD), EXIT(),
+		     RD(0, 4 * P), WR(2 * P, P, 0xb3), OBS() } },
+	{ "fork_zero_page",
+	  .steps = { MMAP(0, 4 * P, RW, PA), RD(0, 4 * P), FORK(),
+		     WR(0, P, 1, CHILD), RD(0, 4 * P), RD(0, 4 * P, CHILD) } },
+	{ "fork_shared_anon",
+	  .steps = { MMAP(0, 4 * P, RW, SA), WR(0, 4 * P, 0xb4), FORK(),
+		     OBS(CHILD), RD(0, 2 * P, CHILD), WR(2 * P, P, 0xb5, CHILD),
+		     RD(0, 4 * P), EXIT(), OBS() } },
+	{ "fork_private_memfd",
+	  .files = { SHMEM(4 * P) },
+	  .steps = { MMAPF(0, 4 * P, RW, PF, 0, 0), RD(0, 4 * P),
+		     MMAPF(8 * P, 4 * P, RW, PF, 0, 0), RD(8 * P, 4 * P),
+		     WR(8 * P, P, 0xb6), FORK(), OBS(CHILD),
+		     RD(0, 4 * P, CHILD), RD(8 * P, 4 * P, CHILD) } },
+	{ "fork_child_changes_layout",
+	  .steps = { MMAP(0, 8 * P, RW, PA), WR(0, 8 * P, 0xb7), FORK(),
+		     MPROT(2 * P, 2 * P, RO, CHILD), MUNMAP(6 * P, 2 * P, CHILD),
+		     MMAP(16 * P, 4 * P, RW, PA, CHILD), OBS(), RD(0, 8 * P),
+		     RD(0, 8 * P, CHILD) } },
+	{ "fork_droppable_wipes",
+	  .steps = { MMAP(0, 4 * P, RW,
+			  MAP_DROPPABLE | MAP_ANONYMOUS | MAP_FIXED),
+		     WR(0, 4 * P, 0xb8), FORK(), OBS(CHILD),
+		     RD(0, 4 * P, CHILD), RD(0, 4 * P) } },
+	{ "fork_parent_writes_first",
+	  .steps = { MMAP(0, 2 * P, RW, PA), WR(0, 2 * P, 1), FORK(),
+		     WR(0, P, 2), OBS(CHILD), RD(0, 2 * P, CHILD), EXIT(),
+		     OBS() } },
+
+	/* ---- argument checks ---- */
+	{ "mmap_bad_args",
+	  .steps = { MMAP(0, 0, RW, PA), MMAP(P + 1, P, RW, PA),
+		     MMAP(0, P, RW, MAP_ANONYMOUS | MAP_FIXED),
+		     MMAP(0, -P, RW, PA),
+		     MMAP(UFFDOPS_TASK_SIZE - P, 2 * P, RW, PA, ABS),
+		     MMAP(0x800000000000UL, P, RW, PA, ABS),
+		     MMAP(0, P, RW, MAP_SHARED_VALIDATE | MAP_ANONYMOUS |
+					   MAP_FIXED),
+		     MMAP(0, P, 0x10, PA),
+		     MMAP(0, 1UL << 47, RW, PA) } },
+	{ "munmap_bad_args",
+	  .steps = { MMAP(0, 4 * P, RW, PA), MUNMAP(P + 1, P), MUNMAP(0, 0),
+		     MUNMAP(UFFDOPS_TASK_SIZE - P, 2 * P, ABS), MUNMAP(0, -P),
+		     MUNMAP(0, P + 1) } },
+	{ "mprotect_bad_args",
+	  .steps = { MMAP(0, 4 * P, RW, PA), MPROT(P + 1, P, RO),
+		     MPROT(0, 0, RO), MPROT(0, P, 0x10),
+		     MPROT(0, P, RO | PROT_GROWSDOWN), MPROT(0, -P, RO),
+		     MPROT(32 * P, P, RO), MPROT(0, P + 1, RO) } },
+	{ "truncate_bad_args",
+	  .files = { SHMEM(4 * P), HUGEFILE(0) },
+	  .region = 4 * H,
+	  .steps = { TRUNC(0, -P), TRUNC(1, P), TRUNC(1, H),
+		     MMAPF(0, H, RW, SF, 1, 0), WR(0, P, 1), RD(0, 2 * P) } },
+};
+
+/* clang-format on */
+
+/* ------------------------------------------------------------------------ */
+/* Observations.                                                            */
+/* ------------------------------------------------------------------------ */
+
+/**
+ * struct vma_obs - a VMA relative to the region (or var) base.
+ * @start: vm_start - base.
+ * @end: vm_end - base.
+ * @perm: "rwxp" / "rwxs" as /proc/pid/maps prints them.
+ * @file: the VMA maps a file (/proc/pid/maps shows an inode).
+ * @pgoff: vm_pgoff, compared for file mappings only.
+ */
+struct vma_obs {
+	long start;
+	long end;
+	char perm[5];
+	bool file;
+	unsigned long pgoff;
+};
+
+/**
+ * struct obs - what one side saw after one step.
+ * @done: the step was executed.
+ * @ret: the return value: an offset into the region, RET_ELSEWHERE, or
+ *	0/-errno.
+ * @nvma: VMAs that meet the region.
+ * @nvar: VMAs that meet the var window, clipped to it.
+ * @npages: pages in @pm (the region).
+ * @nvpages: pages in @vpm (the var window).
+ * @nrw: pages in @sig and @hash (the pages a read or write touched).
+ */
+struct obs {
+	bool done;
+	long ret;
+	int nvma;
+	struct vma_obs vma[MAX_VMAS];
+	int nvar;
+	struct vma_obs var[MAX_VMAS];
+	unsigned int npages;
+	uint64_t pm[MAX_REGION_PAGES];
+	unsigned int nvpages;
+	uint64_t vpm[MAX_VAR_PAGES];
+	unsigned int nrw;
+	unsigned char sig[MAX_REGION_PAGES];
+	uint64_t hash[MAX_REGION_PAGES];
+};
+
+/* The process view one side runs a step in. */
+struct view {
+	unsigned long base;
+	unsigned long region;
+	unsigned long var; /* 0 until an address outside the region */
+	unsigned long varlen;
+};
+
+static unsigned long step_addr(const struct view *v, const struct step *st,
+			       unsigned long off)
+{
+	switch (st->at) {
+	case AT_VAR:
+		return v->var + off;
+	case AT_ABS:
+		return off;
+	default:
+		return v->base + off;
+	}
+}
+
+static unsigned long page_align(unsigned long len)
+{
+	return (len + P - 1) & ~(P - 1);
+}
+
+/* A returned address as the comparison sees it; remembers the var. */
+static long encode_addr(struct view *v, long ret, unsigned long len)
+{
+	if (ret < 0)
+		return ret;
+	if ((unsigned long)ret >= v->base &&
+	    (unsigned long)ret < v->base + v->region)
+		return ret - (long)v->base;
+	v->var = ret;
+	v->varlen = page_align(len);
+	if (v->varlen > MAX_VAR_PAGES * P)
+		v->varlen = MAX_VAR_PAGES * P;
+	return RET_ELSEWHERE;
+}
+
+static uint64_t hash_page(const unsigned char *p)
+{
+	uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a */
+
+	for (unsigned long i = 0; i < P; i++)
+		h = (h ^ p[i]) * 0x100000001b3ULL;
+	return h;
+}
+
+/* Add one VMA [start, end) if it meets [lo, hi); clip it when asked. */
+static void add_vma(struct vma_obs *out, int *n, unsigned long start,
+		    unsigned long end, const char *perm, bool file,
+		    unsigned long pgoff, unsigned long lo, unsigned long hi,
+		    bool clip)
+{
+	struct vma_obs *o;
+
+	if (end <= lo || start >= hi || *n >= MAX_VMAS) {
+		if (end > lo && start < hi)
+			(*n)++; /* counted, not stored: shows as a mismatch */
+		return;
+	}
+	if (clip) {
+		if (start < lo) {
+			pgoff += (lo - start) / P;
+			start = lo;
+		}
+		if (end > hi)
+			end = hi;
+	}
+	o = &out[(*n)++];
+	o->start = (long)(start - lo);
+	o->end = (long)(end - lo);
+	memcpy(o->perm, perm, 4);
+	o->perm[4] = '\0';
+	o->file = file;
+	o->pgoff = file ? pgoff : 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* The live side: runs in a child process, writes into shared memory.       */
+/* ------------------------------------------------------------------------ */
+
+static sigjmp_buf touch_jmp;
+static volatile sig_atomic_t touch_sig;
+
+static void touch_handler(int sig)
+{
+	touch_sig = sig;
+	siglongjmp(touch_jmp, 1);
+}
+
+static __attribute__((noinline)) void touch_do(unsigned char *p, bool write,
+					       int val, uint64_t *hash)
+{
+	if (write)
+		memset(p, val, P);
+	else
+		*hash = hash_page(p);
+}
+
+/* Touch one page as the CPU would; returns 0 or the signal it raised. */
+static int live_touch(unsigned char *p, bool write, int val, uint64_t *hash)
+{
+	touch_sig = 0;
+	if (sigsetjmp(touch_jmp, 1))
+		return touch_sig;
+	touch_do(p, write, val, hash);
+	return 0;
+}
+
+struct live {
+	const struct seq *s;
+	struct obs *res;
+	struct view v;
+	int fds[MAX_FILES];
+	bool regular[MAX_FILES];
+	int pagemap_fd;
+};
+
+static char maps_buf[1 << 16];
+
+static unsigned long parse_hex(const char **pp)
+{
+	unsigned long v = 0;
+	const char *p = *pp;
+
+	for (;; p++) {
+		int d;
+
+		if (*p >= '0' && *p <= '9')
+			d = *p - '0';
+		else if (*p >= 'a' && *p <= 'f')
+			d = *p - 'a' + 10;
+		else
+			break;
+		v = v * 16 + d;
+	}
+	*pp = p;
+	return v;
+}
+
+/* Read /proc/self/maps; report the VMAs meeting [lo, hi). */
+static void live_maps(struct vma_obs *out, int *n, unsigned long lo,
+		      unsigned long hi, bool clip)
+{
+	ssize_t len = 0, r;
+	int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+	const char *p;
+
+	*n = 0;
+	if (fd < 0)
+		return;
+	while ((r = read(fd, maps_buf + len, sizeof(maps_buf) - 1 - len)) > 0)
+		len += r;
+	close(fd);
+	maps_buf[len] = '\0';
+	for (p = maps_buf; *p;) {
+		unsigned long start, end, offset, inode = 0;
+		char perm[4];
+
+		start = parse_hex(&p);
+		p++; /* '-' */
+		end = parse_hex(&p);
+		p++;
+		memcpy(perm, p, 4);
+		p += 5;
+		offset = parse_hex(&p);
+		p++;
+		while (*p && *p != ' ') /* dev */
+			p++;
+		p++;
+		while (*p >= '0' && *p <= '9')
+			inode = inode * 10 + (*p++ - '0');
+		while (*p && *p != '\n')
+			p++;
+		if (*p)
+			p++;
+		add_vma(out, n, start, end, perm, inode != 0, offset / P, lo,
+			hi, clip);
+	}
+}
+
+static void live_pagemap(struct live *l, unsigned long addr,
+			 unsigned int npages, uint64_t *out)
+{
+	ssize_t r = pread(l->pagemap_fd, out, npages * sizeof(*out),
+			  (off_t)(addr / P * sizeof(*out)));
+
+	if (r != (ssize_t)(npages * sizeof(*out)))
+		memset(out, 0xff, npages * sizeof(*out));
+	for (unsigned int i = 0; i < npages; i++)
+		out[i] &= PM_COMPARED;
+}
+
+static void live_observe(struct live *l, struct obs *o)
+{
+	live_maps(o->vma, &o->nvma, l->v.base, l->v.base + l->v.region, false);
+	o->npages = l->v.region / P;
+	live_pagemap(l, l->v.base, o->npages, o->pm);
+	if (l->v.var) {
+		live_maps(o->var, &o->nvar, l->v.var, l->v.var + l->v.varlen,
+			  true);
+		o->nvpages = l->v.varlen / P;
+		live_pagemap(l, l->v.var, o->nvpages, o->vpm);
+	}
+}
+
+static long sys_ret(long r)
+{
+	return r == -1 ? -errno : r;
+}
+
+static void live_touch_range(struct live *l, const struct step *st,
+			     struct obs *o)
+{
+	unsigned long addr = step_addr(&l->v, st, st->off);
+	unsigned int n = st->len / P;
+
+	o->nrw = n;
+	for (unsigned int i = 0; i < n; i++)
+		o->sig[i] = live_touch((unsigned char *)(addr + i * P),
+				       st->op == OP_WRITE,
+				       (int)((st->arg + i) & 0xff),
+				       &o->hash[i]);
+}
+
+static void live_step(struct live *l, const struct step *st, struct obs *o)
+{
+	unsigned long addr = step_addr(&l->v, st, st->off);
+	int fd = st->file >= 0 ? l->fds[st->file] : -1;
+	long r = 0;
+
+	switch (st->op) {
+	case OP_MMAP:
+		r = sys_ret(syscall(SYS_mmap, addr, st->len, st->arg, st->arg2,
+				    fd, st->off2 * P));
+		/* The model does no read-around (docs/differences.md). */
+		if (r >= 0 && fd >= 0 && l->regular[st->file])
+			madvise((void *)r, page_align(st->len), MADV_RANDOM);
+		r = encode_addr(&l->v, r, st->len);
+		break;
+	case OP_MUNMAP:
+		r = sys_ret(syscall(SYS_munmap, addr, st->len));
+		break;
+	case OP_MREMAP:
+		r = sys_ret(syscall(
+			SYS_mremap, addr, st->len, st->len2, st->arg2,
+			(st->arg2 & MREMAP_FIXED) ? l->v.base + st->off2 : 0));
+		r = encode_addr(&l->v, r, st->len2);
+		break;
+	case OP_MPROTECT:
+		r = sys_ret(syscall(SYS_mprotect, addr, st->len, st->arg));
+		break;
+	case OP_MADVISE:
+		r = sys_ret(syscall(SYS_madvise, addr, st->len, st->arg));
+		break;
+	case OP_TRUNCATE:
+		r = sys_ret(ftruncate(fd, (off_t)st->len));
+		break;
+	case OP_READ:
+	case OP_WRITE:
+		live_touch_range(l, st, o);
+		break;
+	default:
+		break;
+	}
+	o->ret = r;
+	live_observe(l, o);
+	o->done = true;
+}
+
+static int live_open_files(struct live *l)
+{
+	for (int i = 0; i < MAX_FILES; i++) {
+		const struct filedef *f = &l->s->files[i];
+		char path[64];
+		int fd = -1;
+
+		l->fds[i] = -1;
+		if (!f->type)
+			continue;
+		if (!strcmp(f->type, "shmem")) {
+			fd = memfd_create("mm_live", MFD_CLOEXEC);
+		} else if (!strcmp(f->type, "hugetlb")) {
+			fd = memfd_create("mm_live_huge",
+					  MFD_CLOEXEC | MFD_HUGETLB);
+		} else if (!strcmp(f->type, "file")) {
+			char tmpl[] = "/var/tmp/uffdops_mm_live_XXXXXX";
+
+			fd = mkostemp(tmpl, O_CLOEXEC);
+			if (fd >= 0)
+				unlink(tmpl);
+			l->regular[i] = true;
+		} else if (!strcmp(f->type, "ro")) {
+			snprintf(path, sizeof(path), "/proc/self/fd/%d",
+				 l->fds[f->ro_of]);
+			fd = open(path, O_RDONLY | O_CLOEXEC);
+			l->regular[i] = l->regular[f->ro_of];
+		}
+		if (fd < 0)
+			return -errno;
+		if (strcmp(f->type, "ro") && ftruncate(fd, (off_t)f->size))
+			return -errno;
+		l->fds[i] = fd;
+	}
+	return 0;
+}
+
+static void send_token(int fd)
+{
+	char t = 1;
+
+	if (write(fd, &t, 1) != 1)
+		_exit(3);
+}
+
+static void wait_token(int fd)
+{
+	char t;
+
+	if (read(fd, &t, 1) != 1)
+		_exit(3);
+}
+
+/* Play @s in this (freshly forked) process. Exit status 0 when it ran. */
+static __attribute__((noreturn)) void live_run(const struct seq *s,
+					       struct obs *res)
+{
+	struct live l = { .s = s, .res = res };
+	struct sigaction sa = { .sa_handler = touch_handler };
+	int me = BY_PARENT, to = -1, from = -1;
+	bool token = true, exit_pending = false;
+	pid_t kid = 0;
+	void *probe;
+
+	alarm(LIVE_TIMEOUT);
+	l.v.base = REGION_BASE;
+	l.v.region = s->region ? s->region : DEFAULT_REGION;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGSEGV, &sa, NULL);
+	sigaction(SIGBUS, &sa, NULL);
+	l.pagemap_fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	if (l.pagemap_fd < 0 || live_open_files(&l))
+		_exit(2);
+	/* The region must be free: nothing of the process's near it. */
+	probe = mmap((void *)l.v.base, l.v.region, PROT_NONE,
+		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE |
+			     MAP_NORESERVE,
+		     -1, 0);
+	if (probe != (void *)l.v.base)
+		_exit(2);
+	munmap(probe, l.v.region);
+
+	for (int i = 0; i < MAX_STEPS && s->steps[i].op != OP_END; i++) {
+		const struct step *st = &s->steps[i];
+
+		if (st->op == OP_FORK) {
+			int p2c[2], c2p[2];
+
+			if (pipe(p2c) || pipe(c2p))
+				_exit(2);
+			kid = fork();
+			if (kid < 0)
+				_exit(2);
+			if (kid == 0) {
+				/* The parent's pagemap fd shows the parent's mm. */
+				close(l.pagemap_fd);
+				l.pagemap_fd = open("/proc/self/pagemap",
+						    O_RDONLY | O_CLOEXEC);
+				if (l.pagemap_fd < 0)
+					_exit(2);
+				me = BY_CHILD;
+				token = false;
+				to = c2p[1];
+				from = p2c[0];
+				close(p2c[1]);
+				close(c2p[0]);
+				continue;
+			}
+			to = p2c[1];
+			from = c2p[0];
+			close(p2c[0]);
+			close(c2p[1]);
+			res[i].ret = 0;
+			live_observe(&l, &res[i]);
+			res[i].done = true;
+			continue;
+		}
+		if (st->who != me) {
+			if (st->op == OP_EXIT)
+				exit_pending = true;
+			if (token) {
+				send_token(to);
+				token = false;
+			}
+			continue;
+		}
+		if (!token) {
+			wait_token(from);
+			token = true;
+			if (exit_pending) {
+				waitpid(kid, NULL, 0);
+				exit_pending = false;
+				kid = 0;
+			}
+		}
+		if (st->op == OP_EXIT) {
+			res[i].done = true;
+			send_token(to);
+			_exit(0);
+		}
+		live_step(&l, st, &res[i]);
+	}
+	if (me == BY_PARENT && kid > 0) {
+		int status;
+
+		if (waitpid(kid, &status, 0) != kid || !WIFEXITED(status) ||
+		    WEXITSTATUS(status))
+			_exit(4);
+	}
+	_exit(0);
+}
+
+/* ------------------------------------------------------------------------ */
+/* The model side.                                                          */
+/* ------------------------------------------------------------------------ */
+
+struct model {
+	const struct seq *s;
+	struct uffdops_mm *mm[2];
+	struct uffdops_file *files[MAX_FILES];
+	struct view v[2];
+};
+
+static bool no_zero_page; /* this machine boots with pvm_no_zero_page=1 */
+
+static struct uffdops_map model_maps_buf[256];
+
+static void model_maps(struct uffdops_mm *mm, struct vma_obs *out, int *n,
+		       unsigned long lo, unsigned long hi, bool clip)
+{
+	int nr = uffdops_maps(mm, model_maps_buf, ARRAY_SIZE(model_maps_buf));
+
+	*n = 0;
+	if (nr > (int)ARRAY_SIZE(model_maps_buf))
+		nr = ARRAY_SIZE(model_maps_buf);
+	for (int i = 0; i < nr; i++) {
+		const struct uffdops_map *m = &model_maps_buf[i];
+		char perm[4] = {
+			m->vm_flags & VM_READ ? 'r' : '-',
+			m->vm_flags & VM_WRITE ? 'w' : '-',
+			m->vm_flags & VM_EXEC ? 'x' : '-',
+			m->vm_flags & VM_MAYSHARE ? 's' : 'p',
+		};
+
+		add_vma(out, n, m->start, m->end, perm, m->inode != NULL,
+			m->pgoff, lo, hi, clip);
+	}
+}
+
+static void model_pagemap(struct uffdops_mm *mm, unsigned long addr,
+			  unsigned int npages, uint64_t *out)
+{
+	for (unsigned int i = 0; i < npages; i++) {
+		struct uffdops_pagemap_entry e;
+
+		memset(&e, 0, sizeof(e));
+		if (uffdops_pagemap(mm, addr + i * P, &e)) {
+			out[i] = ~0ULL & PM_COMPARED;
+			continue;
+		}
+		out[i] = e.bits & PM_COMPARED;
+		if (e.marker & UFFDOPS_MARKER_GUARD)
+			out[i] |= PM_GUARD_REGION;
+	}
+}
+
+static void model_observe(struct uffdops_mm *mm, const struct view *v,
+			  struct obs *o)
+{
+	model_maps(mm, o->vma, &o->nvma, v->base, v->base + v->region, false);
+	o->npages = v->region / P;
+	model_pagemap(mm, v->base, o->npages, o->pm);
+	if (v->var) {
+		model_maps(mm, o->var, &o->nvar, v->var, v->var + v->varlen,
+			   true);
+		o->nvpages = v->varlen / P;
+		model_pagemap(mm, v->var, o->nvpages, o->vpm);
+	}
+}
+
+/* A CPU touching one page: 0, SIGSEGV or SIGBUS. */
+static int model_touch(struct uffdops_mm *mm, unsigned long addr, bool write,
+		       int val, uint64_t *hash)
+{
+	static unsigned char buf[P];
+	ssize_t r;
+	int fault;
+
+	if (write) {
+		memset(buf, val, P);
+		r = uffdops_write_mem(mm, addr, buf, P, 0);
+	} else {
+		r = uffdops_read_mem(mm, addr, buf, P, 0);
+	}
+	if (r == (ssize_t)P) {
+		if (!write)
+			*hash = hash_page(buf);
+		return 0;
+	}
+	/* Which signal would the access raise? Ask the fault path. */
+	fault = uffdops_handle_mm_fault(
+		mm, addr, FAULT_FLAG_USER | (write ? FAULT_FLAG_WRITE : 0));
+	if (fault & VM_FAULT_SIGSEGV)
+		return SIGSEGV;
+	if (fault & VM_FAULT_SIGBUS)
+		return SIGBUS;
+	return 255; /* the access failed yet the fault path says it may go */
+}
+
+static int model_open_files(struct model *m)
+{
+	for (int i = 0; i < MAX_FILES; i++) {
+		const struct filedef *f = &m->s->files[i];
+		int r;
+
+		if (!f->type)
+			continue;
+		if (!strcmp(f->type, "ro"))
+			r = uffdops_file_open(m->files[f->ro_of], O_RDONLY,
+					      &m->files[i]);
+		else
+			r = uffdops_file_create(f->type, f->size, &m->files[i]);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+static void model_step(struct model *m, const struct step *st, struct obs *o)
+{
+	int who = st->who;
+	struct uffdops_mm *mm = m->mm[who];
+	struct view *v = &m->v[who];
+	unsigned long addr = step_addr(v, st, st->off);
+	struct uffdops_file *file = st->file >= 0 ? m->files[st->file] : NULL;
+	long r = 0;
+
+	switch (st->op) {
+	case OP_MMAP:
+		r = uffdops_mmap(mm, addr, st->len, (int)st->arg, (int)st->arg2,
+				 file, st->off2);
+		r = encode_addr(v, r, st->len);
+		break;
+	case OP_MUNMAP:
+		r = uffdops_munmap(mm, addr, st->len);
+		break;
+	case OP_MREMAP:
+		r = uffdops_mremap(
+			mm, addr, st->len, st->len2, (int)st->arg2,
+			(st->arg2 & MREMAP_FIXED) ? v->base + st->off2 : 0);
+		r = encode_addr(v, r, st->len2);
+		break;
+	case OP_MPROTECT:
+		r = uffdops_mprotect(mm, addr, st->len, (int)st->arg);
+		break;
+	case OP_MADVISE:
+		r = uffdops_madvise(mm, addr, st->len, (int)st->arg);
+		break;
+	case OP_TRUNCATE:
+		r = uffdops_file_truncate(file, st->len);
+		break;
+	case OP_READ:
+	case OP_WRITE:
+		o->nrw = st->len / P;
+		for (unsigned int i = 0; i < o->nrw; i++)
+			o->sig[i] = model_touch(mm, addr + i * P,
+						st->op == OP_WRITE,
+						(int)((st->arg + i) & 0xff),
+						&o->hash[i]);
+		break;
+	case OP_FORK:
+		r = uffdops_fork(mm, &m->mm[BY_CHILD]);
+		if (!r && no_zero_page)
+			uffdops_mm_config(m->mm[BY_CHILD],
+					  UFFDOPS_MM_NO_ZERO_PAGE, 1);
+		m->v[BY_CHILD] = *v;
+		break;
+	case OP_EXIT:
+		uffdops_mm_destroy(m->mm[BY_CHILD]);
+		m->mm[BY_CHILD] = NULL;
+		o->done = true;
+		return;
+	default:
+		break;
+	}
+	o->ret = r;
+	model_observe(mm, v, o);
+	o->done = true;
+}
+
+/* Play @s on the model; returns 0 or a negative errno from setting up. */
+static int model_run(const struct seq *s, struct obs *res)
+{
+	struct model m = { .s = s };
+	int r;
+
+	m.v[0].base = REGION_BASE;
+	m.v[0].region = s->region ? s->region : DEFAULT_REGION;
+	r = uffdops_mm_create(&m.mm[0]);
+	if (r)
+		return r;
+	if (no_zero_page)
+		uffdops_mm_config(m.mm[0], UFFDOPS_MM_NO_ZERO_PAGE, 1);
+	r = model_open_files(&m);
+	for (int i = 0; !r && i < MAX_STEPS && s->steps[i].op != OP_END; i++) {
+		if (s->steps[i].who == BY_CHILD && !m.mm[BY_CHILD])
+			break;
+		model_step(&m, &s->steps[i], &res[i]);
+	}
+	uffdops_mm_destroy(m.mm[BY_CHILD]);
+	uffdops_mm_destroy(m.mm[0]);
+	for (int i = MAX_FILES - 1; i >= 0; i--)
+		if (m.files[i])
+			uffdops_file_close(m.files[i]);
+	return r;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Comparison and reporting.                                                */
+/* ------------------------------------------------------------------------ */
+
+static const char *op_name[] = {
+	[OP_MMAP] = "mmap",	  [OP_MUNMAP] = "munmap",
+	[OP_MREMAP] = "mremap",	  [OP_MPROTECT] = "mprotect",
+	[OP_MADVISE] = "madvise", [OP_TRUNCATE] = "ftruncate",
+	[OP_FORK] = "fork",	  [OP_EXIT] = "child exit",
+	[OP_WRITE] = "write",	  [OP_READ] = "read",
+	[OP_OBSERVE] = "observe",
+};
+
+static void describe_step(const struct step *st, char *buf, size_t size)
+{
+	const char *at = st->at == AT_VAR ? "var" :
+			 st->at == AT_ABS ? "abs" :
+					    "base";
+	const char *who = st->who == BY_CHILD ? "child: " : "";
+
+	switch (st->op) {
+	case OP_MMAP:
+		snprintf(
+			buf, size,
+			"%smmap(%s+%#lx, %#lx, prot %#lx, flags %#lx, file %d, pgoff %#lx)",
+			who, at, st->off, st->len, st->arg, st->arg2, st->file,
+			st->off2);
+		break;
+	case OP_MREMAP:
+		snprintf(buf, size,
+			 "%smremap(%s+%#lx, %#lx, %#lx, flags %#lx, base+%#lx)",
+			 who, at, st->off, st->len, st->len2, st->arg2,
+			 st->off2);
+		break;
+	case OP_TRUNCATE:
+		snprintf(buf, size, "ftruncate(file %d, %#lx)", st->file,
+			 st->len);
+		break;
+	case OP_FORK:
+	case OP_EXIT:
+	case OP_OBSERVE:
+		snprintf(buf, size, "%s%s", who, op_name[st->op]);
+		break;
+	default:
+		snprintf(buf, size, "%s%s(%s+%#lx, %#lx, %#lx)", who,
+			 op_name[st->op], at, st->off, st->len, st->arg);
+		break;
+	}
+}
+
+static void describe_ret(long r, char *buf, size_t size)
+{
+	if (r == RET_ELSEWHERE)
+		snprintf(buf, size, "an address outside the region");
+	else if (r < 0 && r > -4096)
+		snprintf(buf, size, "-%s",
+			 strerrorname_np((int)-r) ? strerrorname_np((int)-r) :
+						    "?");
+	else
+		snprintf(buf, size, "%#lx", r);
+}
+
+static void pm_letters(uint64_t b, char out[7])
+{
+	out[0] = b & UFFDOPS_PM_PRESENT ? 'P' : '-';
+	out[1] = b & UFFDOPS_PM_SWAP ? 'S' : '-';
+	out[2] = b & UFFDOPS_PM_FILE ? 'F' : '-';
+	out[3] = b & PM_GUARD_REGION ? 'G' : '-';
+	out[4] = b & UFFDOPS_PM_UFFD_WP ? 'W' : '-';
+	out[5] = b & UFFDOPS_PM_MMAP_EXCLUSIVE ? 'X' : '-';
+	out[6] = '\0';
+}
+
+static void print_vmas(const char *side, const struct vma_obs *v, int n)
+{
+	printf("      %s: %d VMA(s)", side, n);
+	for (int i = 0; i < n && i < MAX_VMAS; i++) {
+		printf(" [%#lx-%#lx %s", v[i].start, v[i].end, v[i].perm);
+		if (v[i].file)
+			printf(" file pgoff %#lx", v[i].pgoff);
+		printf("]");
+	}
+	printf("\n");
+}
+
+static bool vmas_equal(const struct vma_obs *a, int na, const struct vma_obs *b,
+		       int nb)
+{
+	if (na != nb)
+		return false;
+	for (int i = 0; i < na && i < MAX_VMAS; i++)
+		if (a[i].start != b[i].start || a[i].end != b[i].end ||
+		    strcmp(a[i].perm, b[i].perm) || a[i].file != b[i].file ||
+		    a[i].pgoff != b[i].pgoff)
+			return false;
+	return true;
+}
+
+/* Compare pagemaps; print up to a few differing pages when @print. */
+static int pm_diff(const char *what, const uint64_t *a, const uint64_t *b,
+		   unsigned int n, bool print)
+{
+	int diffs = 0;
+
+	for (unsigned int i = 0; i < n; i++) {
+		char la[7], lb[7];
+
+		if (a[i] == b[i])
+			continue;
+		if (print && diffs < 8) {
+			pm_letters(a[i], la);
+			pm_letters(b[i], lb);
+			printf("      %s page %u: live %s model %s\n", what, i,
+			       la, lb);
+		}
+		diffs++;
+	}
+	if (print && diffs > 8)
+		printf("      ... %d pages differ in %s\n", diffs, what);
+	return diffs;
+}
+
+static int rw_diff(const struct obs *a, const struct obs *b, bool print)
+{
+	int diffs = 0;
+
+	for (unsigned int i = 0; i < a->nrw; i++) {
+		bool same = a->sig[i] == b->sig[i] &&
+			    (a->sig[i] || a->hash[i] == b->hash[i]);
+
+		if (same)
+			continue;
+		if (print && diffs < 8)
+			printf("      page %u: live %s%s, model %s%s\n", i,
+			       a->sig[i] ? strsignal(a->sig[i]) : "ok",
+			       a->sig[i]		? "" :
+			       a->hash[i] == b->hash[i] ? "" :
+							  " (contents differ)",
+			       b->sig[i] == 255 ? "EFAULT without a signal" :
+			       b->sig[i]	? strsignal(b->sig[i]) :
+						  "ok",
+			       "");
+		diffs++;
+	}
+	return diffs;
+}
+
+/* Does step @i agree? Print why not when @print. */
+static bool step_agrees(const struct obs *a, const struct obs *b, bool print)
+{
+	bool ok = true;
+
+	if (a->done != b->done) {
+		if (print)
+			printf("      %s did not run the step\n",
+			       a->done ? "the model" : "the kernel");
+		return false;
+	}
+	if (a->ret != b->ret) {
+		char ra[64], rb[64];
+
+		describe_ret(a->ret, ra, sizeof(ra));
+		describe_ret(b->ret, rb, sizeof(rb));
+		if (print)
+			printf("      returned: live %s, model %s\n", ra, rb);
+		ok = false;
+	}
+	if (!vmas_equal(a->vma, a->nvma, b->vma, b->nvma)) {
+		if (print) {
+			printf("      VMAs in the region differ:\n");
+			print_vmas("live ", a->vma, a->nvma);
+			print_vmas("model", b->vma, b->nvma);
+		}
+		ok = false;
+	}
+	if ((a->nvpages || b->nvpages) &&
+	    !vmas_equal(a->var, a->nvar, b->var, b->nvar)) {
+		if (print) {
+			printf("      VMAs at the moved/unhinted address differ:\n");
+			print_vmas("live ", a->var, a->nvar);
+			print_vmas("model", b->var, b->nvar);
+		}
+		ok = false;
+	}
+	if (a->npages != b->npages || a->nvpages != b->nvpages ||
+	    a->nrw != b->nrw) {
+		if (print)
+			printf("      observed different page counts\n");
+		return false;
+	}
+	if (pm_diff("pagemap", a->pm, b->pm, a->npages, print))
+		ok = false;
+	if (pm_diff("var pagemap", a->vpm, b->vpm, a->nvpages, print))
+		ok = false;
+	if (rw_diff(a, b, print))
+		ok = false;
+	return ok;
+}
+
+static void print_obs(const char *side, const struct obs *o)
+{
+	char r[64];
+
+	describe_ret(o->ret, r, sizeof(r));
+	printf("    %s: %s ret %s\n", side, o->done ? "" : "(not run)", r);
+	print_vmas(side, o->vma, o->nvma);
+	printf("      %s pagemap:", side);
+	for (unsigned int i = 0; i < o->npages && i < 64; i++) {
+		char l[7];
+
+		pm_letters(o->pm[i], l);
+		if (o->pm[i])
+			printf(" %u:%s", i, l);
+	}
+	printf("\n");
+	if (o->nrw) {
+		printf("      %s touched:", side);
+		for (unsigned int i = 0; i < o->nrw && i < 64; i++)
+			printf(" %u:%s", i,
+			       o->sig[i] == SIGSEGV ? "SEGV" :
+			       o->sig[i] == SIGBUS  ? "BUS" :
+			       o->sig[i]	    ? "?" :
+						      "ok");
+		printf("\n");
+	}
+}
+
+/* ------------------------------------------------------------------------ */
+/* The suite.                                                               */
+/* ------------------------------------------------------------------------ */
+
+static struct obs *live_res; /* shared with the live children */
+static struct obs *model_res;
+static size_t res_size = MAX_STEPS * sizeof(struct obs);
+static bool have_hugetlb, have_disk_file, verbose;
+static long saved_nr_hugepages = -1;
+static int nr_compared, nr_agree, nr_skipped;
+
+static long read_long(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	long v = -1;
+
+	if (f) {
+		if (fscanf(f, "%ld", &v) != 1)
+			v = -1;
+		fclose(f);
+	}
+	return v;
+}
+
+static int write_long(const char *path, long v)
+{
+	FILE *f = fopen(path, "w");
+	int r;
+
+	if (!f)
+		return -errno;
+	r = fprintf(f, "%ld\n", v) > 0 ? 0 : -EIO;
+	if (fclose(f))
+		r = -errno;
+	return r;
+}
+
+static long free_huge_pages(void)
+{
+	return read_long(
+		"/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages");
+}
+
+static bool seq_needs_hugetlb(const struct seq *s)
+{
+	for (int i = 0; i < MAX_FILES; i++)
+		if (s->files[i].type && !strcmp(s->files[i].type, "hugetlb"))
+			return true;
+	for (int i = 0; i < MAX_STEPS && s->steps[i].op; i++)
+		if (s->steps[i].op == OP_MMAP && (s->steps[i].arg2 & HT))
+			return true;
+	return false;
+}
+
+static bool seq_needs_disk_file(const struct seq *s)
+{
+	for (int i = 0; i < MAX_FILES; i++)
+		if (s->files[i].type && !strcmp(s->files[i].type, "file"))
+			return true;
+	return false;
+}
+
+static bool cmdline_has(const char *word)
+{
+	char buf[4096];
+	FILE *f = fopen("/proc/cmdline", "r");
+	size_t n;
+	bool found = false;
+
+	if (!f)
+		return false;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	for (char *tok = strtok(buf, " \n"); tok; tok = strtok(NULL, " \n"))
+		if (!strcmp(tok, word))
+			found = true;
+	return found;
+}
+
+static int suite_setup(void **state)
+{
+	struct statfs sfs;
+	long free_pages;
+
+	(void)state;
+	verbose = getenv("MM_LIVE_VERBOSE") != NULL;
+	no_zero_page = cmdline_has("pvm_no_zero_page=1");
+	printf("mm conformance: the kernel %s the zero page on anonymous read faults\n",
+	       no_zero_page ? "does not map (pvm_no_zero_page=1)" : "maps");
+	live_res = mmap(NULL, res_size, PROT_READ | PROT_WRITE,
+			MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	model_res = malloc(res_size);
+	if (live_res == MAP_FAILED || !model_res)
+		return -1;
+
+	have_disk_file = statfs("/var/tmp", &sfs) == 0 &&
+			 sfs.f_type != TMPFS_MAGIC &&
+			 access("/var/tmp", W_OK) == 0;
+	if (!have_disk_file)
+		printf("mm conformance: /var/tmp is not a writable disk filesystem: regular-file sequences will be skipped\n");
+
+	free_pages = free_huge_pages();
+	if (free_pages >= 0 && free_pages < HUGE_PAGES_WANTED &&
+	    geteuid() == 0) {
+		saved_nr_hugepages = read_long(NR_HUGEPAGES_PATH);
+		if (saved_nr_hugepages >= 0)
+			write_long(NR_HUGEPAGES_PATH,
+				   saved_nr_hugepages + HUGE_PAGES_WANTED -
+					   free_pages);
+		free_pages = free_huge_pages();
+	}
+	have_hugetlb = free_pages >= HUGE_PAGES_NEEDED;
+	if (!have_hugetlb)
+		printf("mm conformance: only %ld free 2 MiB huge pages (need %d, %s): hugetlb sequences will be skipped\n",
+		       free_pages, HUGE_PAGES_NEEDED,
+		       geteuid() ? "not root" : "could not reserve");
+	return 0;
+}
+
+static int suite_teardown(void **state)
+{
+	(void)state;
+	if (saved_nr_hugepages >= 0)
+		write_long(NR_HUGEPAGES_PATH, saved_nr_hugepages);
+	if (live_res && live_res != MAP_FAILED)
+		munmap(live_res, res_size);
+	free(model_res);
+	printf("mm conformance: %d sequences compared, %d agree (%d skipped)\n",
+	       nr_compared, nr_agree, nr_skipped);
+	return 0;
+}
+
+static void run_seq(void **state)
+{
+	const struct seq *s = *state;
+	int nsteps = 0, first_bad = -1, nbad = 0, status, r;
+	pid_t pid;
+
+	if (seq_needs_hugetlb(s) && !have_hugetlb) {
+		nr_skipped++;
+		printf("%s: skipped, no free hugetlb pages\n", s->name);
+		skip();
+	}
+	if (seq_needs_disk_file(s) && !have_disk_file) {
+		nr_skipped++;
+		printf("%s: skipped, no disk filesystem at /var/tmp\n",
+		       s->name);
+		skip();
+	}
+	while (nsteps < MAX_STEPS && s->steps[nsteps].op != OP_END)
+		nsteps++;
+
+	memset(live_res, 0, res_size);
+	memset(model_res, 0, res_size);
+	fflush(stdout);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		live_run(s, live_res);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
+		nr_compared++;
+		fail_msg("%s: the live run failed (status %#x)", s->name,
+			 status);
+	}
+
+	r = model_run(s, model_res);
+	nr_compared++;
+	if (r) {
+		fail_msg("%s: setting up the model failed: %s", s->name,
+			 strerror(-r));
+	}
+
+	for (int i = 0; i < nsteps; i++) {
+		if (verbose) {
+			char d[160];
+
+			describe_step(&s->steps[i], d, sizeof(d));
+			printf("  %s step %d: %s\n", s->name, i, d);
+			print_obs("live ", &live_res[i]);
+			print_obs("model", &model_res[i]);
+		}
+		if (step_agrees(&live_res[i], &model_res[i], false))
+			continue;
+		if (first_bad < 0)
+			first_bad = i;
+		nbad++;
+	}
+	if (first_bad < 0) {
+		nr_agree++;
+		return;
+	}
+	{
+		char d[160];
+
+		describe_step(&s->steps[first_bad], d, sizeof(d));
+		printf("%s: %d of %d steps differ; first at step %d, %s:\n",
+		       s->name, nbad, nsteps, first_bad, d);
+		step_agrees(&live_res[first_bad], &model_res[first_bad], true);
+	}
+	fail_msg("%s: the model and the kernel disagree", s->name);
+}
+
+int main(void)
+{
+	static struct CMUnitTest tests[ARRAY_SIZE(seqs)];
+	const char *filter = getenv("MM_LIVE_FILTER");
+
+	for (size_t i = 0; i < ARRAY_SIZE(seqs); i++) {
+		tests[i].name = seqs[i].name;
+		tests[i].test_func = run_seq;
+		tests[i].initial_state = (void *)&seqs[i];
+	}
+	if (filter)
+		cmocka_set_test_filter(filter);
+	return _cmocka_run_group_tests("mm_live", tests, ARRAY_SIZE(tests),
+				       suite_setup, suite_teardown);
+}
