@@ -27,11 +27,12 @@
 #define VM_NOHUGEPAGE 0x40000000UL
 
 /* include/linux/mman.h LEGACY_MAP_MASK. */
-#define LEGACY_MAP_MASK                                                        \
-	(MAP_SHARED | MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS | MAP_DENYWRITE |  \
-	 MAP_EXECUTABLE | MAP_UNINITIALIZED | MAP_GROWSDOWN | MAP_LOCKED |       \
-	 MAP_NORESERVE | MAP_POPULATE | MAP_NONBLOCK | MAP_STACK | MAP_HUGETLB | \
-	 MAP_32BIT | (MAP_HUGE_MASK << MAP_HUGE_SHIFT))
+#define LEGACY_MAP_MASK                                                       \
+	(MAP_SHARED | MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS |               \
+	 MAP_DENYWRITE | MAP_EXECUTABLE | MAP_UNINITIALIZED | MAP_GROWSDOWN | \
+	 MAP_LOCKED | MAP_NORESERVE | MAP_POPULATE | MAP_NONBLOCK |           \
+	 MAP_STACK | MAP_HUGETLB | MAP_32BIT |                                \
+	 (int)((unsigned int)MAP_HUGE_MASK << MAP_HUGE_SHIFT))
 #ifndef MAP_UNINITIALIZED
 #define MAP_UNINITIALIZED 0x4000000
 #endif
@@ -53,6 +54,13 @@ static struct uffdops_mm *mm_alloc(void)
 
 	if (!mm)
 		return NULL;
+	/* A built-in type is never unregistered: keep the pointer only. */
+	mm->anon_mt = memtype_get("anon");
+	if (!mm->anon_mt) {
+		free(mm);
+		return NULL;
+	}
+	memtype_put(mm->anon_mt);
 	pthread_rwlock_init(&mm->mmap_lock, NULL);
 	pthread_mutex_init(&mm->ptl, NULL);
 	RB_INIT(&mm->mm_mt);
@@ -62,6 +70,9 @@ static struct uffdops_mm *mm_alloc(void)
 	atomic_init(&mm->unprivileged_userfaultfd, 0);
 	atomic_init(&mm->no_zero_page, 0);
 	atomic_init(&mm->max_map_count, DEFAULT_MAX_MAP_COUNT);
+	atomic_init(&mm->mm_users, 1);
+	atomic_init(&mm->mm_count, 1);
+	trace_hook_init(&mm->trace);
 	return mm;
 }
 
@@ -88,13 +99,37 @@ static void remove_vma(struct uffdops_mm *mm, struct uffdops_vma *vma)
 	vma_unlink_free(mm, vma);
 }
 
-void uffdops_mm_destroy(struct uffdops_mm *mm)
+void mmdrop(struct uffdops_mm *mm)
+{
+	/* __mmdrop(): the last reference frees the structure */
+	if (atomic_fetch_sub(&mm->mm_count, 1) != 1)
+		return;
+	trace_hook_destroy(&mm->trace);
+	pthread_rwlock_destroy(&mm->mmap_lock);
+	pthread_mutex_destroy(&mm->ptl);
+	free(mm);
+}
+
+bool mmget_not_zero(struct uffdops_mm *mm)
+{
+	int users = atomic_load(&mm->mm_users);
+
+	/* mmget_not_zero(): no new user once the last one has gone */
+	do {
+		if (!users)
+			return false;
+	} while (!atomic_compare_exchange_weak(&mm->mm_users, &users,
+					       users + 1));
+	return true;
+}
+
+void mmput(struct uffdops_mm *mm)
 {
 	struct uffdops_vma *vma;
 
-	if (!mm)
+	if (atomic_fetch_sub(&mm->mm_users, 1) != 1)
 		return;
-	/* exit_mmap(). */
+	/* exit_mmap(): the last user tears the address space down */
 	mmap_write_lock(mm);
 	while ((vma = vma_first(mm)))
 		remove_vma(mm, vma);
@@ -102,9 +137,13 @@ void uffdops_mm_destroy(struct uffdops_mm *mm)
 	pgtable_destroy(&mm->pgt);
 	pt_unlock(mm);
 	mmap_write_unlock(mm);
-	pthread_rwlock_destroy(&mm->mmap_lock);
-	pthread_mutex_destroy(&mm->ptl);
-	free(mm);
+	mmdrop(mm);
+}
+
+void uffdops_mm_destroy(struct uffdops_mm *mm)
+{
+	if (mm)
+		mmput(mm);
 }
 
 int uffdops_mm_config(struct uffdops_mm *mm, enum uffdops_mm_key key,
@@ -194,7 +233,8 @@ static void zap_one(unsigned long addr, struct pte *pte, void *arg)
 				return;
 		}
 	}
-	*pte = keep_wp ? make_pte_marker(PTE_MARKER_UFFD_WP) : (struct pte){ 0 };
+	*pte = keep_wp ? make_pte_marker(PTE_MARKER_UFFD_WP) :
+			 (struct pte){ 0 };
 }
 
 void zap_page_range_single(struct uffdops_vma *vma, unsigned long start,
@@ -212,8 +252,8 @@ void zap_page_range_single(struct uffdops_vma *vma, unsigned long start,
 	pt_unlock(vma->vm_mm);
 }
 
-void unmap_mapping_range(struct uffdops_inode *inode, pgoff_t first,
-			 pgoff_t nr, bool even_cows)
+void unmap_mapping_range(struct uffdops_inode *inode, pgoff_t first, pgoff_t nr,
+			 bool even_cows)
 {
 	struct zap_details details = { .even_cows = even_cows };
 	pgoff_t last = first + nr < first ? ULONG_MAX : first + nr;
@@ -223,19 +263,19 @@ void unmap_mapping_range(struct uffdops_inode *inode, pgoff_t first,
 		return;
 	/* unmap_mapping_range_tree(): every VMA of i_mmap overlapping the range. */
 	pthread_mutex_lock(&inode->i_mmap_lock);
-	LIST_FOREACH(vma, &inode->i_mmap, shared)
-	{
+	LIST_FOREACH(vma, &inode->i_mmap, shared) {
 		pgoff_t vfirst = vma->vm_pgoff;
-		pgoff_t vlast = vfirst + ((vma->vm_end - vma->vm_start) >> PAGE_SHIFT);
+		pgoff_t vlast =
+			vfirst + ((vma->vm_end - vma->vm_start) >> PAGE_SHIFT);
 		pgoff_t lo = first > vfirst ? first : vfirst;
 		pgoff_t hi = last < vlast ? last : vlast;
 
 		if (lo >= hi)
 			continue;
-		zap_page_range_single(vma,
-				      vma->vm_start + ((lo - vfirst) << PAGE_SHIFT),
-				      vma->vm_start + ((hi - vfirst) << PAGE_SHIFT),
-				      &details);
+		zap_page_range_single(
+			vma, vma->vm_start + ((lo - vfirst) << PAGE_SHIFT),
+			vma->vm_start + ((hi - vfirst) << PAGE_SHIFT),
+			&details);
 	}
 	pthread_mutex_unlock(&inode->i_mmap_lock);
 }
@@ -269,16 +309,18 @@ static void copy_one(unsigned long addr, struct pte *pte, void *arg)
 			entry.flags &= ~PTE_EXCLUSIVE;
 		}
 		/* __copy_present_ptes(): CoW mappings write-protect both. */
-		if ((cw->src->vm_flags & (VM_SHARED | VM_MAYWRITE)) == VM_MAYWRITE) {
-			pte->flags &= ~PTE_WRITE;
-			entry.flags &= ~PTE_WRITE;
+		if ((cw->src->vm_flags & (VM_SHARED | VM_MAYWRITE)) ==
+		    VM_MAYWRITE) {
+			*pte = pte_wrprotect(*pte);
+			entry = pte_wrprotect(entry);
 		}
 		if (cw->src->vm_flags & VM_SHARED)
 			entry.flags &= ~PTE_DIRTY;
 		if (!dst_wp)
-			entry.flags &= ~PTE_UFFD_WP;
+			entry = pte_clear_uffd_wp(entry);
 	}
-	if (pgtable_set(&cw->dst->vm_mm->pgt, addr, vma_pt_level(cw->dst), entry))
+	if (pgtable_set(&cw->dst->vm_mm->pgt, addr, vma_pt_level(cw->dst),
+			entry))
 		cw->err = -ENOMEM;
 }
 
@@ -329,11 +371,13 @@ static int move_page_tables(struct uffdops_vma *vma, unsigned long old_addr,
 			    unsigned long new_addr, unsigned long len)
 {
 	struct uffdops_mm *mm = vma->vm_mm;
-	struct move_walk mw = { .pgt = &mm->pgt, .level = vma_pt_level(vma),
+	struct move_walk mw = { .pgt = &mm->pgt,
+				.level = vma_pt_level(vma),
 				.delta = (long)(new_addr - old_addr) };
 
 	pt_lock(mm);
-	pgtable_walk(&mm->pgt, old_addr, old_addr + len, mw.level, move_one, &mw);
+	pgtable_walk(&mm->pgt, old_addr, old_addr + len, mw.level, move_one,
+		     &mw);
 	pt_unlock(mm);
 	return mw.err;
 }
@@ -359,7 +403,7 @@ static void prot_one(unsigned long addr, struct pte *pte, void *arg)
 	if (!pte_present(*pte))
 		return;
 	if (!pw->write) {
-		pte->flags &= ~PTE_WRITE;
+		*pte = pte_wrprotect(*pte);
 		return;
 	}
 	if (is_zero_pte(*pte) || pte_uffd_wp(*pte))
@@ -377,8 +421,7 @@ static void prot_one(unsigned long addr, struct pte *pte, void *arg)
 static void change_protection(struct uffdops_vma *vma, unsigned long start,
 			      unsigned long end)
 {
-	struct prot_walk pw = { .vma = vma,
-				.write = vma->vm_flags & VM_WRITE };
+	struct prot_walk pw = { .vma = vma, .write = vma->vm_flags & VM_WRITE };
 
 	pt_lock(vma->vm_mm);
 	pgtable_walk(&vma->vm_mm->pgt, start, end, vma_pt_level(vma), prot_one,
@@ -426,7 +469,8 @@ int do_munmap(struct uffdops_mm *mm, unsigned long start, size_t len)
 	unsigned long end;
 
 	/* do_vmi_munmap(). */
-	if ((start & ~PAGE_MASK) || start > TASK_SIZE || len > TASK_SIZE - start)
+	if ((start & ~PAGE_MASK) || start > TASK_SIZE ||
+	    len > TASK_SIZE - start)
 		return -EINVAL;
 	end = start + PAGE_ALIGN(len);
 	if (end == start)
@@ -516,7 +560,8 @@ static long get_unmapped_area(struct uffdops_mm *mm, struct uffdops_file *file,
 		ret = arch_get_unmapped_area_topdown(mm, 0, len + PMD_SIZE,
 						     flags, 0);
 		if (ret >= 0) {
-			unsigned long off_sub = -(unsigned long)ret & (PMD_SIZE - 1);
+			unsigned long off_sub = -(unsigned long)ret &
+						(PMD_SIZE - 1);
 
 			ret += off_sub ? (long)off_sub : (long)PMD_SIZE;
 		}
@@ -608,10 +653,7 @@ static long mmap_region(struct uffdops_mm *mm, struct uffdops_file *file,
 			pthread_mutex_unlock(&inode->i_pages_lock);
 		}
 	} else {
-		mt = memtype_get("anon");
-		if (!mt)
-			return -ENOMEM;
-		memtype_put(mt); /* built-in: never unregistered */
+		mt = mm->anon_mt;
 	}
 	vma = vma_alloc(mm, mt, file, addr, addr + len, vm_flags, pgoff);
 	if (anon_shared)
@@ -689,7 +731,8 @@ static long do_mmap(struct uffdops_mm *mm, struct uffdops_file *file,
 		case MAP_SHARED_VALIDATE:
 			if (flags & ~LEGACY_MAP_MASK)
 				return -EOPNOTSUPP;
-			if ((prot & PROT_WRITE) && !(file->f_mode & FMODE_WRITE))
+			if ((prot & PROT_WRITE) &&
+			    !(file->f_mode & FMODE_WRITE))
 				return -EACCES;
 			vm_flags |= VM_SHARED | VM_MAYSHARE;
 			/* A read-only file maps without VM_MAYWRITE. */
@@ -718,8 +761,8 @@ static long do_mmap(struct uffdops_mm *mm, struct uffdops_file *file,
 				return -EINVAL;
 			if (vm_flags & VM_GROWSDOWN)
 				return -EINVAL;
-			vm_flags |= VM_DROPPABLE | VM_NORESERVE | VM_WIPEONFORK |
-				    VM_DONTDUMP;
+			vm_flags |= VM_DROPPABLE | VM_NORESERVE |
+				    VM_WIPEONFORK | VM_DONTDUMP;
 			/* fallthrough */
 		case MAP_PRIVATE:
 			/* pgoff follows the address for anon_vma. */
@@ -738,7 +781,8 @@ static long do_mmap(struct uffdops_mm *mm, struct uffdops_file *file,
 	ret = mmap_region(mm, file, addr, len, vm_flags, pgoff);
 	if (ret >= 0)
 		*populate = (vm_flags & VM_LOCKED) ||
-			    (flags & (MAP_POPULATE | MAP_NONBLOCK)) == MAP_POPULATE;
+			    (flags & (MAP_POPULATE | MAP_NONBLOCK)) ==
+				    MAP_POPULATE;
 	return ret;
 }
 
@@ -765,7 +809,8 @@ long uffdops_mmap(struct uffdops_mm *mm, unsigned long addr, size_t len,
 	} else {
 		file = NULL;
 		if (flags & MAP_HUGETLB) {
-			unsigned int log = (flags >> MAP_HUGE_SHIFT) & MAP_HUGE_MASK;
+			unsigned int log = (flags >> MAP_HUGE_SHIFT) &
+					   MAP_HUGE_MASK;
 
 			/*
 			 * hstate_sizelog(): 2 MiB and 1 GiB hstates exist; no
@@ -807,7 +852,11 @@ struct remap {
 	int flags;
 };
 
-enum remap_type { REMAP_NO_RESIZE, REMAP_SHRINK, REMAP_EXPAND };
+enum remap_type {
+	REMAP_NO_RESIZE,
+	REMAP_SHRINK,
+	REMAP_EXPAND
+};
 
 static enum remap_type remap_type(const struct remap *r)
 {
@@ -875,8 +924,8 @@ static long remap_set_new_addr(struct uffdops_mm *mm, struct remap *r)
 	if (vma->vm_flags & VM_MAYSHARE)
 		map_flags |= MAP_SHARED;
 	res = get_unmapped_area(mm, vma->vm_file,
-				implies_new_addr(r) ? r->new_addr : 0, r->new_len,
-				map_flags);
+				implies_new_addr(r) ? r->new_addr : 0,
+				r->new_len, map_flags);
 	if (res < 0)
 		return res;
 	r->new_addr = res;
@@ -890,7 +939,8 @@ static long remap_set_new_addr(struct uffdops_mm *mm, struct remap *r)
 static int copy_vma(struct uffdops_mm *mm, struct remap *r)
 {
 	struct uffdops_vma *vma = r->vma, *new;
-	pgoff_t pgoff = vma->vm_pgoff + ((r->addr - vma->vm_start) >> PAGE_SHIFT);
+	pgoff_t pgoff =
+		vma->vm_pgoff + ((r->addr - vma->vm_start) >> PAGE_SHIFT);
 
 	/* An anonymous VMA never faulted follows its new address. */
 	if (vma_is_anonymous(vma) && !vma->anon_vma)
@@ -942,8 +992,8 @@ static long move_vma(struct uffdops_mm *mm, struct remap *r)
 		/* dontunmap_complete(): the old VMA stays, empty and unlocked. */
 		vma = vma_lookup(mm, old_addr);
 		if (vma) {
-			vma_set_flags(vma, vma->vm_flags &
-						   ~(VM_LOCKED_MASK | VM_ACCOUNT));
+			vma_set_flags(vma, vma->vm_flags & ~(VM_LOCKED_MASK |
+							     VM_ACCOUNT));
 			if (vma->vm_start == old_addr &&
 			    vma->vm_end == old_addr + old_len) {
 				pt_lock(mm);
@@ -975,7 +1025,8 @@ static long mremap_to(struct uffdops_mm *mm, struct remap *r)
 	}
 	if (remap_type(r) == REMAP_SHRINK) {
 		/* shrink_vma() without dropping the lock. */
-		err = do_munmap(mm, r->addr + r->new_len, r->old_len - r->new_len);
+		err = do_munmap(mm, r->addr + r->new_len,
+				r->old_len - r->new_len);
 		if (err)
 			return err;
 		r->vma = vma_lookup(mm, r->addr);
@@ -1041,7 +1092,8 @@ static long remap_move(struct uffdops_mm *mm, struct remap *r)
 	struct uffdops_vma *vma;
 
 	while ((vma = find_vma_intersection(mm, cur, end))) {
-		unsigned long addr = vma->vm_start > start ? vma->vm_start : start;
+		unsigned long addr = vma->vm_start > start ? vma->vm_start :
+							     start;
 		unsigned long vend = vma->vm_end < end ? vma->vm_end : end;
 		unsigned long offset = seen ? vma->vm_start - last_end : 0;
 		struct remap one;
@@ -1058,7 +1110,8 @@ static long remap_move(struct uffdops_mm *mm, struct remap *r)
 			if (seen || vma->vm_end < end)
 				return -EFAULT;
 		}
-		one = (struct remap){ .vma = vma, .addr = addr,
+		one = (struct remap){ .vma = vma,
+				      .addr = addr,
 				      .old_len = vend - addr,
 				      .new_len = vend - addr,
 				      .new_addr = target + offset,
@@ -1081,7 +1134,8 @@ long uffdops_mremap(struct uffdops_mm *mm, unsigned long old_addr,
 		    size_t old_len, size_t new_len, int flags,
 		    unsigned long new_addr)
 {
-	struct remap r = { .addr = old_addr, .flags = flags,
+	struct remap r = { .addr = old_addr,
+			   .flags = flags,
 			   .new_addr = new_addr };
 	long res;
 
@@ -1136,11 +1190,12 @@ long uffdops_mremap(struct uffdops_mm *mm, unsigned long old_addr,
 /* mprotect (mm/mprotect.c).                                                 */
 /* ------------------------------------------------------------------------ */
 
-/* mprotect_fixup(). */
-static int mprotect_fixup(struct uffdops_mm *mm, struct uffdops_vma *vma,
+/* mprotect_fixup(); *@vmap becomes the VMA now covering the range. */
+static int mprotect_fixup(struct uffdops_mm *mm, struct uffdops_vma **vmap,
 			  unsigned long start, unsigned long end,
 			  unsigned long newflags)
 {
+	struct uffdops_vma *vma = *vmap;
 	unsigned long oldflags = vma->vm_flags;
 	int err;
 
@@ -1148,8 +1203,8 @@ static int mprotect_fixup(struct uffdops_mm *mm, struct uffdops_vma *vma,
 		return 0;
 	if (newflags & VM_WRITE) {
 		/* A private mapping becoming writable is charged. */
-		if (!(oldflags & (VM_ACCOUNT | VM_WRITE | VM_HUGETLB | VM_SHARED |
-				  VM_NORESERVE)))
+		if (!(oldflags & (VM_ACCOUNT | VM_WRITE | VM_HUGETLB |
+				  VM_SHARED | VM_NORESERVE)))
 			newflags |= VM_ACCOUNT;
 	} else if ((oldflags & VM_ACCOUNT) && vma_is_anonymous(vma) &&
 		   !vma->anon_vma) {
@@ -1162,6 +1217,7 @@ static int mprotect_fixup(struct uffdops_mm *mm, struct uffdops_vma *vma,
 	if (err)
 		return err;
 	change_protection(vma, start, end);
+	*vmap = vma;
 	return 0;
 }
 
@@ -1221,18 +1277,18 @@ int uffdops_mprotect(struct uffdops_mm *mm, unsigned long start, size_t len,
 			error = -ENOMEM;
 			break;
 		}
-		newflags = calc_vm_bits(prot, 0) | (vma->vm_flags & ~VM_ACCESS_FLAGS);
+		newflags = calc_vm_bits(prot, 0) |
+			   (vma->vm_flags & ~VM_ACCESS_FLAGS);
 		/* newflags >> 4 shifts VM_MAY* onto VM_*: no new rights. */
 		if ((newflags & ~(newflags >> 4)) & VM_ACCESS_FLAGS) {
 			error = -EACCES;
 			break;
 		}
 		tmp = vma->vm_end < end ? vma->vm_end : end;
-		error = mprotect_fixup(mm, vma, nstart, tmp, newflags);
+		error = mprotect_fixup(mm, &vma, nstart, tmp, newflags);
 		if (error)
 			break;
 		/* Continue after the VMA the range ended in, merged or not. */
-		vma = vma_lookup(mm, tmp - 1);
 		tmp = vma->vm_end;
 		nstart = tmp;
 		vma = vma_next(vma);
@@ -1337,7 +1393,8 @@ static void guard_remove_one(unsigned long addr, struct pte *pte, void *arg)
 	(void)arg;
 	/* guard_remove_pte_entry(): only the guard marker goes. */
 	if (pte_marker_get(*pte) & PTE_MARKER_GUARD)
-		*pte = make_pte_marker(pte_marker_get(*pte) & ~PTE_MARKER_GUARD);
+		*pte = make_pte_marker(pte_marker_get(*pte) &
+				       ~PTE_MARKER_GUARD);
 }
 
 /* is_valid_guard_vma(). */
@@ -1360,10 +1417,12 @@ static int guard_install(struct uffdops_vma *vma, unsigned long start,
 
 	if (!is_valid_guard_vma(vma, false))
 		return -EINVAL;
+	/*
+	 * The range is no longer empty of entries: every VMA, file-backed
+	 * too, gets an anon_vma so that fork() copies the markers.
+	 */
 	pt_lock(mm);
-	/* Anonymous VMAs get an anon_vma so that fork() copies the markers. */
-	if (vma_is_anonymous(vma))
-		err = anon_vma_prepare(vma);
+	err = anon_vma_prepare(vma);
 	pt_unlock(mm);
 	if (err)
 		return err;
@@ -1389,14 +1448,16 @@ static int madvise_remove(struct uffdops_vma *vma, unsigned long start,
 	if (!vma->vm_file)
 		return -EINVAL;
 	/* vma_is_shared_maywrite(). */
-	if ((vma->vm_flags & (VM_SHARED | VM_MAYWRITE)) != (VM_SHARED | VM_MAYWRITE))
+	if ((vma->vm_flags & (VM_SHARED | VM_MAYWRITE)) !=
+	    (VM_SHARED | VM_MAYWRITE))
 		return -EACCES;
 	/*
 	 * userfaultfd hook: userfaultfd_remove() raises the REMOVE event
 	 * before the hole is punched.
 	 */
 	return inode_punch_hole(vma_inode(vma),
-				(start - vma->vm_start) + (vma->vm_pgoff << PAGE_SHIFT),
+				(start - vma->vm_start) +
+					(vma->vm_pgoff << PAGE_SHIFT),
 				end - start);
 }
 
@@ -1479,7 +1540,8 @@ static int madvise_vma(struct uffdops_mm *mm, struct uffdops_vma *vma,
 		 */
 		if (behavior != MADV_FREE) {
 			/* madvise_dontneed_single_vma(). */
-			static const struct zap_details d = { .even_cows = true };
+			static const struct zap_details d = { .even_cows =
+								      true };
 
 			zap_page_range_single(vma, start, end, &d);
 			return 0;
@@ -1488,7 +1550,8 @@ static int madvise_vma(struct uffdops_mm *mm, struct uffdops_vma *vma,
 		if (!vma_is_anonymous(vma))
 			return -EINVAL;
 		pt_lock(mm);
-		pgtable_walk(&mm->pgt, start, end, PT_LEVEL_PTE, free_one, NULL);
+		pgtable_walk(&mm->pgt, start, end, PT_LEVEL_PTE, free_one,
+			     NULL);
 		pt_unlock(mm);
 		return 0;
 	case MADV_REMOVE:
@@ -1499,8 +1562,8 @@ static int madvise_vma(struct uffdops_mm *mm, struct uffdops_vma *vma,
 		if (!is_valid_guard_vma(vma, true))
 			return -EINVAL;
 		pt_lock(mm);
-		pgtable_walk(&mm->pgt, start, end, PT_LEVEL_PTE, guard_remove_one,
-			     NULL);
+		pgtable_walk(&mm->pgt, start, end, PT_LEVEL_PTE,
+			     guard_remove_one, NULL);
 		pt_unlock(mm);
 		return 0;
 	}
@@ -1677,7 +1740,9 @@ static void pagemap_entry(const struct uffdops_vma *vma, unsigned long addr,
 
 	e->marker = marker_public(pte_marker_get(pte));
 	if (pte_present(pte)) {
-		unsigned long sub = huge ? (addr & (vma_page_size(vma) - 1)) >> PAGE_SHIFT : 0;
+		unsigned long sub = huge ? (addr & (vma_page_size(vma) - 1)) >>
+						    PAGE_SHIFT :
+					   0;
 
 		bits |= UFFDOPS_PM_PRESENT;
 		if (pte_uffd_wp(pte))
@@ -1685,7 +1750,8 @@ static void pagemap_entry(const struct uffdops_vma *vma, unsigned long addr,
 		if (is_zero_pte(pte)) {
 			e->zero_page = true;
 		} else {
-			bits |= (pte.folio->pfn + pte.idx + sub) & UFFDOPS_PM_PFN_MASK;
+			bits |= (pte.folio->pfn + pte.idx + sub) &
+				UFFDOPS_PM_PFN_MASK;
 			if (!pte.folio->anon)
 				bits |= UFFDOPS_PM_FILE;
 			if (folio_mapcount(pte.folio) == 1)
@@ -1728,7 +1794,8 @@ int uffdops_pagemap(struct uffdops_mm *mm, unsigned long addr,
 	vma = vma_lookup(mm, addr);
 	if (vma) {
 		pt_lock(mm);
-		pte = pgtable_get(&mm->pgt, ALIGN_DOWN(addr, vma_page_size(vma)),
+		pte = pgtable_get(&mm->pgt,
+				  ALIGN_DOWN(addr, vma_page_size(vma)),
 				  vma_pt_level(vma));
 		pagemap_entry(vma, addr, pte, entry);
 		pt_unlock(mm);
@@ -1810,20 +1877,26 @@ int uffdops_maps_format(struct uffdops_mm *mm, char *buf, size_t size)
 		char line[512], namebuf[128];
 		unsigned long f = vma->vm_flags;
 		unsigned int dev;
-		const char *name = map_name(vma, namebuf, sizeof(namebuf), &dev);
+		const char *name =
+			map_name(vma, namebuf, sizeof(namebuf), &dev);
 		int n;
 
-		n = snprintf(line, sizeof(line), "%08lx-%08lx %c%c%c%c %08llx %02x:%02x %lu ",
-			     vma->vm_start, vma->vm_end, f & VM_READ ? 'r' : '-',
-			     f & VM_WRITE ? 'w' : '-', f & VM_EXEC ? 'x' : '-',
+		n = snprintf(line, sizeof(line),
+			     "%08lx-%08lx %c%c%c%c %08llx %02x:%02x %lu ",
+			     vma->vm_start, vma->vm_end,
+			     f & VM_READ ? 'r' : '-', f & VM_WRITE ? 'w' : '-',
+			     f & VM_EXEC ? 'x' : '-',
 			     f & VM_MAYSHARE ? 's' : 'p',
-			     vma->vm_file ? (unsigned long long)vma->vm_pgoff << PAGE_SHIFT : 0ULL,
+			     vma->vm_file ? (unsigned long long)vma->vm_pgoff
+						    << PAGE_SHIFT :
+					    0ULL,
 			     dev >> 8, dev & 0xff,
 			     vma->vm_file ? vma->vm_file->inode->ino : 0UL);
 		if (name)
-			n += snprintf(line + n, sizeof(line) - n, "%*s%s",
-				      n < MAPS_NAME_COLUMN ? MAPS_NAME_COLUMN - n : 1,
-				      "", name);
+			n += snprintf(
+				line + n, sizeof(line) - n, "%*s%s",
+				n < MAPS_NAME_COLUMN ? MAPS_NAME_COLUMN - n : 1,
+				"", name);
 		n += snprintf(line + n, sizeof(line) - n, "\n");
 		if (size && total < size - 1)
 			snprintf(buf + total, size - total, "%s", line);

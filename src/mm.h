@@ -22,6 +22,7 @@
 
 #include "folio.h"
 #include "internal.h"
+#include "trace.h"
 #include "pgtable.h"
 
 struct memtype;
@@ -39,7 +40,6 @@ struct userfaultfd_ctx;
 #endif
 
 /* include/linux/mm.h */
-#define VM_NONE 0x00000000UL
 #define VM_SOFTDIRTY 0x08000000UL
 #define VM_SPECIAL (VM_IO | VM_DONTEXPAND | VM_PFNMAP | VM_MIXEDMAP)
 #define VM_ACCESS_FLAGS (VM_READ | VM_WRITE | VM_EXEC)
@@ -64,13 +64,13 @@ struct anon_vma {
 /**
  * struct uffdops_vma - a VMA (struct vm_area_struct).
  * @rb: position in the mm's tree, ordered by address.
+ * @vm_start: first address.
+ * @vm_end: first address past the end.
  * @sub_start: lowest vm_start in this subtree (augmented).
  * @sub_end: highest vm_end in this subtree (augmented).
  * @max_gap: largest gap between VMAs of this subtree (augmented), so that
  *	get_unmapped_area() runs in O(log n) like the maple tree's gap search.
  * @vm_mm: the owning mm.
- * @vm_start: first address.
- * @vm_end: first address past the end.
  * @vm_flags: VM_* flags, VM_UFFD_* included.
  * @vm_pgoff: offset of vm_start in the file, in pages (for anonymous private
  *	memory the address >> PAGE_SHIFT it was first mapped at).
@@ -83,13 +83,14 @@ struct anon_vma {
  * @shared: link in the inode's i_mmap list.
  */
 struct uffdops_vma {
+	/* What a lookup reads first, together in one cache line. */
 	RB_ENTRY(uffdops_vma) rb;
+	unsigned long vm_start;
+	unsigned long vm_end;
 	unsigned long sub_start;
 	unsigned long sub_end;
 	unsigned long max_gap;
 	struct uffdops_mm *vm_mm;
-	unsigned long vm_start;
-	unsigned long vm_end;
 	unsigned long vm_flags;
 	pgoff_t vm_pgoff;
 	struct uffdops_file *vm_file;
@@ -114,6 +115,13 @@ RB_HEAD(vma_tree, uffdops_vma);
  * @unprivileged_userfaultfd: UFFDOPS_MM_UNPRIVILEGED_USERFAULTFD.
  * @no_zero_page: UFFDOPS_MM_NO_ZERO_PAGE (pvm_no_zero_page=1).
  * @max_map_count: UFFDOPS_MM_MAX_MAP_COUNT (vm.max_map_count).
+ * @anon_mt: the built-in "anon" memory type, for private anonymous VMAs
+ *	(each VMA holds its own memtype reference).
+ * @mm_users: users of the address space (mmget()/mmput()); the VMAs and page
+ *	tables are torn down when it reaches 0.
+ * @mm_count: references to the structure (mmgrab()/mmdrop()); all users
+ *	together hold one, each userfaultfd context one.
+ * @trace: the decision-trace callback.
  */
 struct uffdops_mm {
 	pthread_rwlock_t mmap_lock;
@@ -126,7 +134,31 @@ struct uffdops_mm {
 	atomic_int unprivileged_userfaultfd;
 	atomic_int no_zero_page;
 	atomic_long max_map_count;
+	struct memtype *anon_mt;
+	atomic_int mm_users;
+	atomic_int mm_count;
+	struct trace_hook trace;
 };
+
+/** mmgrab() - keep the structure of @mm (not its address space) alive. */
+static inline void mmgrab(struct uffdops_mm *mm)
+{
+	atomic_fetch_add(&mm->mm_count, 1);
+}
+
+/** mmdrop() - drop a mmgrab() reference; the last one frees @mm. */
+void mmdrop(struct uffdops_mm *mm);
+
+/**
+ * mmget_not_zero() - take a user of @mm's address space unless it is
+ * already being torn down.
+ *
+ * Return: false once uffdops_mm_destroy() has run.
+ */
+bool mmget_not_zero(struct uffdops_mm *mm);
+
+/** mmput() - drop a user; the last one tears the address space down. */
+void mmput(struct uffdops_mm *mm);
 
 /* mmap_lock and page_table_lock. */
 static inline void mmap_read_lock(struct uffdops_mm *mm)
@@ -288,14 +320,15 @@ struct zap_details {
  * kernel's NULL details. Takes mm->ptl.
  */
 void zap_page_range_single(struct uffdops_vma *vma, unsigned long start,
-			   unsigned long end, const struct zap_details *details);
+			   unsigned long end,
+			   const struct zap_details *details);
 
 /**
  * unmap_mapping_range() - zap file pages [@first, @first + @nr) of @inode
  * in every VMA mapping it (unmap_mapping_pages()).
  */
-void unmap_mapping_range(struct uffdops_inode *inode, pgoff_t first,
-			 pgoff_t nr, bool even_cows);
+void unmap_mapping_range(struct uffdops_inode *inode, pgoff_t first, pgoff_t nr,
+			 bool even_cows);
 
 /** do_munmap() - munmap with the mmap lock held for writing. */
 int do_munmap(struct uffdops_mm *mm, unsigned long start, size_t len);

@@ -16,34 +16,7 @@
 #include "registry.h"
 #include "trace.h"
 #include "uffd.h"
-
-/*
- * uffd_wp_range(vma, start, len, false) (mm/userfaultfd.c): resolve the
- * uffd-wp state of [@start, @end): the bit of present entries goes, a
- * uffd-wp marker becomes none. A hugetlb walk covers every huge page the
- * range touches. The entry stays read-only; the next write takes an
- * ordinary write fault.
- */
-static void uffd_wp_clear_entry(unsigned long addr, struct pte *pte, void *arg)
-{
-	(void)addr;
-	(void)arg;
-	if (pte_present(*pte))
-		pte->flags &= ~PTE_UFFD_WP;
-	else if (pte_marker_uffd_wp(*pte))
-		pte->flags &= ~PTE_MARKER_UFFD_WP;
-}
-
-static void uffd_wp_clear_range(struct uffdops_vma *vma, unsigned long start,
-				unsigned long end)
-{
-	struct uffdops_mm *mm = vma->vm_mm;
-
-	pt_lock(mm);
-	pgtable_walk(&mm->pgt, start, end, vma_pt_level(vma),
-		     uffd_wp_clear_entry, NULL);
-	pt_unlock(mm);
-}
+#include "wp.h"
 
 /*
  * userfaultfd_clear_vma(): clear the uffd-wp state of [@start, @end) first
@@ -55,8 +28,8 @@ static int userfaultfd_clear_vma(struct uffdops_vma **vmap, unsigned long start,
 {
 	struct uffdops_vma *vma = *vmap;
 
-	if (vma->vm_flags & VM_UFFD_WP)
-		uffd_wp_clear_range(vma, start, end);
+	if (userfaultfd_wp(vma))
+		uffd_wp_range(vma, start, end - start, false);
 	return vma_modify_flags_uffd(vma->vm_mm, vmap, start, end,
 				     vma->vm_flags & ~__VM_UFFD_FLAGS, NULL);
 }
@@ -193,6 +166,10 @@ int userfaultfd_register(struct uffdops_ctx *ctx, const struct uffd_ioctl *io)
 		return ret;
 	start = reg.range.start;
 	end = start + reg.range.len;
+	/* R6 userfaultfd_register(): the mm is already being torn down */
+	if (trace_check(mm, io->op, "mmget_not_zero of the context's mm", kfn,
+			mmget_not_zero(mm) ? 0 : -ENOMEM, start))
+		return -ENOMEM;
 
 	mmap_write_lock(mm);
 	/* R7 vma_find(): gaps are fine, but some VMA must intersect */
@@ -216,6 +193,7 @@ int userfaultfd_register(struct uffdops_ctx *ctx, const struct uffd_ioctl *io)
 					 end);
 out_unlock:
 	mmap_write_unlock(mm);
+	mmput(mm);
 	if (ret)
 		return ret;
 	/* userfaultfd_register(): the mask follows the requested mode */
@@ -282,6 +260,10 @@ int userfaultfd_unregister(struct uffdops_ctx *ctx, const struct uffd_ioctl *io)
 		return ret;
 	start = range.start;
 	end = start + range.len;
+	/* U3 userfaultfd_unregister(): the mm is already being torn down */
+	if (trace_check(mm, io->op, "mmget_not_zero of the context's mm", kfn,
+			mmget_not_zero(mm) ? 0 : -ENOMEM, start))
+		return -ENOMEM;
 
 	mmap_write_lock(mm);
 	/* U4 vma_find() */
@@ -324,6 +306,7 @@ int userfaultfd_unregister(struct uffdops_ctx *ctx, const struct uffd_ioctl *io)
 	}
 out_unlock:
 	mmap_write_unlock(mm);
+	mmput(mm);
 	return ret;
 }
 
@@ -336,6 +319,9 @@ void userfaultfd_release_all(struct uffdops_ctx *ctx)
 	struct uffdops_mm *mm = ctx->mm;
 	struct uffdops_vma *vma;
 
+	/* userfaultfd_release(): nothing to unregister once the mm is gone */
+	if (!mmget_not_zero(mm))
+		return;
 	/* userfaultfd_release_all(): every VMA of the context, whole */
 	mmap_write_lock(mm);
 	for (vma = vma_first(mm); vma; vma = vma_next(vma)) {
@@ -345,4 +331,5 @@ void userfaultfd_release_all(struct uffdops_ctx *ctx)
 		userfaultfd_clear_vma(&vma, vma->vm_start, vma->vm_end);
 	}
 	mmap_write_unlock(mm);
+	mmput(mm);
 }

@@ -1,96 +1,30 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * trace.c - the decision trace. Callbacks are kept per mm in a small table
- * beside the mm (struct uffdops_mm has no field for them); the fast path in
- * trace.h only reads the count of installed callbacks.
+ * trace.c - the decision trace: each check the model makes, with its
+ * outcome and the kernel function whose check it models, is handed to the
+ * callback installed on the mm, so a user can ask why a call failed.
  */
 #include <errno.h>
-#include <pthread.h>
-#include <stdlib.h>
 
+#include "mm.h"
 #include "trace.h"
 
-struct trace_slot {
-	struct uffdops_mm *mm;
-	uffdops_trace_fn fn;
-	void *data;
-};
-
-atomic_uint trace_nr_installed;
-
-static pthread_rwlock_t trace_lock = PTHREAD_RWLOCK_INITIALIZER;
-static struct trace_slot *trace_slots;
-static size_t trace_nr_slots;
-
-/* The slot of @mm, or NULL. Caller holds trace_lock. */
-static struct trace_slot *trace_find(const struct uffdops_mm *mm)
+void trace_hook_init(struct trace_hook *hook)
 {
-	size_t i;
-
-	for (i = 0; i < trace_nr_slots; i++)
-		if (trace_slots[i].mm == mm)
-			return &trace_slots[i];
-	return NULL;
+	atomic_init(&hook->fn, NULL);
+	hook->data = NULL;
+	pthread_rwlock_init(&hook->lock, NULL);
 }
 
-/* Remove @slot from the table. Caller holds trace_lock for writing. */
-static void trace_remove(struct trace_slot *slot)
+void trace_hook_destroy(struct trace_hook *hook)
 {
-	*slot = trace_slots[--trace_nr_slots];
-	atomic_store(&trace_nr_installed, (unsigned int)trace_nr_slots);
+	pthread_rwlock_destroy(&hook->lock);
 }
 
-int uffdops_trace_set(struct uffdops_mm *mm, uffdops_trace_fn fn, void *data)
-{
-	struct trace_slot *slot;
-	int ret = 0;
-
-	if (!mm)
-		return -EINVAL;
-	pthread_rwlock_wrlock(&trace_lock);
-	slot = trace_find(mm);
-	if (!fn) {
-		if (slot)
-			trace_remove(slot);
-		goto out;
-	}
-	if (!slot) {
-		struct trace_slot *grown;
-
-		grown = realloc(trace_slots,
-				(trace_nr_slots + 1) * sizeof(*trace_slots));
-		if (!grown) {
-			ret = -ENOMEM;
-			goto out;
-		}
-		trace_slots = grown;
-		slot = &trace_slots[trace_nr_slots++];
-		slot->mm = mm;
-		atomic_store(&trace_nr_installed, (unsigned int)trace_nr_slots);
-	}
-	slot->fn = fn;
-	slot->data = data;
-out:
-	pthread_rwlock_unlock(&trace_lock);
-	return ret;
-}
-
-void trace_mm_forget(struct uffdops_mm *mm)
-{
-	struct trace_slot *slot;
-
-	if (!atomic_load(&trace_nr_installed))
-		return;
-	pthread_rwlock_wrlock(&trace_lock);
-	slot = trace_find(mm);
-	if (slot)
-		trace_remove(slot);
-	pthread_rwlock_unlock(&trace_lock);
-}
-
-void trace_emit(struct uffdops_mm *mm, const char *op, const char *check,
+int trace_check(struct uffdops_mm *mm, const char *op, const char *check,
 		const char *kernel_function, int result, unsigned long addr)
 {
+	struct trace_hook *hook = &mm->trace;
 	struct uffdops_trace_event ev = {
 		.op = op,
 		.check = check,
@@ -98,18 +32,30 @@ void trace_emit(struct uffdops_mm *mm, const char *op, const char *check,
 		.result = result,
 		.addr = addr,
 	};
-	struct trace_slot *slot;
-	uffdops_trace_fn fn = NULL;
-	void *data = NULL;
+	uffdops_trace_fn fn;
 
-	pthread_rwlock_rdlock(&trace_lock);
-	slot = trace_find(mm);
-	if (slot) {
-		fn = slot->fn;
-		data = slot->data;
-	}
-	pthread_rwlock_unlock(&trace_lock);
-	/* Called unlocked: the callback may install or remove callbacks. */
+	if (__builtin_expect(!atomic_load_explicit(&hook->fn,
+						   memory_order_relaxed),
+			     1))
+		return result;
+	pthread_rwlock_rdlock(&hook->lock);
+	fn = atomic_load_explicit(&hook->fn, memory_order_relaxed);
 	if (fn)
-		fn(&ev, data);
+		fn(&ev, hook->data);
+	pthread_rwlock_unlock(&hook->lock);
+	return result;
+}
+
+int uffdops_trace_set(struct uffdops_mm *mm, uffdops_trace_fn fn, void *data)
+{
+	struct trace_hook *hook;
+
+	if (!mm)
+		return -EINVAL;
+	hook = &mm->trace;
+	pthread_rwlock_wrlock(&hook->lock);
+	hook->data = data;
+	atomic_store_explicit(&hook->fn, fn, memory_order_relaxed);
+	pthread_rwlock_unlock(&hook->lock);
+	return 0;
 }

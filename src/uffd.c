@@ -33,6 +33,8 @@ void userfaultfd_ctx_put(struct uffdops_ctx *ctx)
 		return;
 	pthread_cond_destroy(&ctx->fd_wqh);
 	pthread_mutex_destroy(&ctx->wqh_lock);
+	/* userfaultfd_ctx_put(): the context's hold on its mm goes last */
+	mmdrop(ctx->mm);
 	free(ctx);
 }
 
@@ -108,7 +110,7 @@ static void wake_queue(struct uffd_wq *q, unsigned long start,
 
 		next = TAILQ_NEXT(uwq, link);
 		/* userfaultfd_wake_function(): len 0 wakes all */
-		if (len && (addr < start || addr - start > len))
+		if (len && (addr < start || addr - start >= len))
 			continue;
 		uwq_wake(uwq);
 	}
@@ -300,6 +302,8 @@ static int new_userfaultfd(struct uffdops_mm *mm, const char *op, int flags,
 		return -ENOMEM;
 	atomic_init(&ctx->refcount, 1);
 	atomic_init(&ctx->f_count, 1);
+	/* new_userfaultfd(): the context holds its mm (mmgrab()) */
+	mmgrab(mm);
 	ctx->mm = mm;
 	ctx->flags = flags;
 	atomic_init(&ctx->f_flags, flags & UFFD_SHARED_FCNTL_FLAGS);

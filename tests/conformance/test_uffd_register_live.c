@@ -29,11 +29,8 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <linux/capability.h>
 #include <poll.h>
-#include <signal.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -42,7 +39,6 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -79,8 +75,8 @@
 #define P 4096UL
 #define H (2UL << 20)
 
-/* Far below where mmap() places things top-down, far above the program. */
-#define REGION_BASE 0x200000000000UL
+/* Low enough for the ASan (below 0x7fff8000) and TSan (below 0x8000000000) app ranges. */
+#define REGION_BASE 0x50000000UL
 #define DEFAULT_REGION (32 * P)
 /* A region near address 0, for ranges that start at 0 (spec §4.2-5). */
 #define LOW_BASE 0x100000UL
@@ -401,8 +397,13 @@ static size_t build_arg(const struct step *st, unsigned long base,
 static void keep_uffd_fdinfo(char *text, const char *all)
 {
 	const char *p = strstr(all, "pending:");
+	size_t len;
 
-	snprintf(text, TEXT_BYTES, "%s", p ? p : all);
+	if (!p)
+		p = all;
+	len = strnlen(p, TEXT_BYTES - 1);
+	memcpy(text, p, len);
+	text[len] = '\0';
 }
 
 /* poll() bits both sides report. */
