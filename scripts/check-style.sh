@@ -4,7 +4,7 @@
 # check-style.sh - every source file carries an MIT SPDX line in its first 3
 # lines, and every C file is formatted with the repository's .clang-format.
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 
 status=0
 files=$(find . \( -path ./build -o -path ./.git \) -prune -o -type f \

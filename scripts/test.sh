@@ -10,12 +10,13 @@
 # Each build has its own directory under build/. Every stage runs; the
 # summary lists them and the script exits non-zero if any failed.
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 . scripts/lib.sh
 
 install_deps || { echo "test.sh: installing dependencies failed" >&2; exit 1; }
 
 JOBS=2
+begin=$(date +%s)
 results=
 failed=0
 
@@ -106,6 +107,7 @@ stage tsan tsan
 echo
 echo "=== summary"
 printf '%s' "$results"
+echo "total        $(($(date +%s) - begin))s"
 if [ $failed -ne 0 ]; then
 	echo "test.sh: FAILED"
 	exit 1

@@ -69,8 +69,7 @@ static vm_fault_t install_entry(struct vm_fault *vmf, struct pte entry)
 
 	/* pte_mkuffd_wp(): a uffd-wp protected entry is never writable. */
 	if (vmf->orig_uffd_wp) {
-		entry.flags |= PTE_UFFD_WP;
-		entry.flags &= ~PTE_WRITE;
+		entry = pte_mkuffd_wp(entry);
 	}
 	pt_lock(vmf->mm);
 	if (pte_same(vmf_get(vmf, vmf->address), vmf->orig_pte) &&
@@ -244,7 +243,8 @@ static void do_fault_around(struct vm_fault *vmf)
 {
 	struct uffdops_vma *vma = vmf->vma;
 	struct uffdops_inode *inode = vma_inode(vma);
-	unsigned long pte_off = (vmf->address >> PAGE_SHIFT) & (PTRS_PER_TABLE - 1);
+	unsigned long pte_off = (vmf->address >> PAGE_SHIFT) &
+				(PTRS_PER_TABLE - 1);
 	unsigned long vma_off = vmf->pgoff - vma->vm_pgoff;
 	unsigned long from, to, i, eof;
 
@@ -258,8 +258,10 @@ static void do_fault_around(struct vm_fault *vmf)
 	to = from + FAULT_AROUND_PAGES;
 	if (to > PTRS_PER_TABLE)
 		to = PTRS_PER_TABLE;
-	if (to > pte_off + ((vma->vm_end - vma->vm_start) >> PAGE_SHIFT) - vma_off)
-		to = pte_off + ((vma->vm_end - vma->vm_start) >> PAGE_SHIFT) - vma_off;
+	if (to >
+	    pte_off + ((vma->vm_end - vma->vm_start) >> PAGE_SHIFT) - vma_off)
+		to = pte_off + ((vma->vm_end - vma->vm_start) >> PAGE_SHIFT) -
+		     vma_off;
 	eof = DIV_ROUND_UP(i_size_read(inode), PAGE_SIZE);
 
 	for (i = from; i < to; i++) {
@@ -293,8 +295,14 @@ static vm_fault_t do_read_fault(struct vm_fault *vmf)
 	struct uffdops_folio *folio;
 	vm_fault_t ret;
 
+	bool same;
+
 	do_fault_around(vmf);
-	if (!pte_same(vmf_get(vmf, vmf->address), vmf->orig_pte))
+	pt_lock(vmf->mm);
+	same = pte_same(vmf_get(vmf, vmf->address), vmf->orig_pte);
+	pt_unlock(vmf->mm);
+	/* Fault-around mapped the page (VM_FAULT_NOPAGE). */
+	if (!same)
 		return 0;
 	ret = fault_get_folio(vmf, &folio);
 	if (ret)
@@ -530,7 +538,8 @@ static vm_fault_t hugetlb_no_page(struct vm_fault *vmf)
 		 */
 	}
 	/* make_huge_pte(): writable only for a shared writable mapping. */
-	flags = (vma->vm_flags & (VM_WRITE | VM_SHARED)) == (VM_WRITE | VM_SHARED) ?
+	flags = (vma->vm_flags & (VM_WRITE | VM_SHARED)) ==
+				(VM_WRITE | VM_SHARED) ?
 			PTE_WRITE | PTE_DIRTY :
 			0;
 	if (anon)
@@ -693,7 +702,11 @@ static bool follow_page(struct uffdops_vma *vma, unsigned long addr, bool write,
 	return ok;
 }
 
-/* Faults @addr in until the access can proceed; 0 or a VM_FAULT_ERROR code. */
+/*
+ * Faults @addr in until the access can proceed: 0, a VM_FAULT_ERROR code,
+ * or VM_FAULT_RETRY when the mmap lock was dropped on the way (a
+ * userfaultfd wait): the VMA may be gone and the caller looks it up again.
+ */
 static vm_fault_t fault_in(struct uffdops_vma *vma, unsigned long addr,
 			   unsigned int flags, bool force)
 {
@@ -708,7 +721,7 @@ static vm_fault_t fault_in(struct uffdops_vma *vma, unsigned long addr,
 			return 0;
 		}
 		ret = handle_mm_fault(vma, addr, flags);
-		if (ret & VM_FAULT_ERROR)
+		if (ret & (VM_FAULT_ERROR | VM_FAULT_RETRY))
 			return ret;
 	}
 }
@@ -725,13 +738,15 @@ int uffdops_handle_mm_fault(struct uffdops_mm *mm, unsigned long addr,
 	if (addr >= UFFDOPS_TASK_SIZE)
 		return VM_FAULT_SIGSEGV;
 	mmap_read_lock(mm);
-	/* lock_mm_and_find_vma(): no VMA (no stack to grow) -> SIGSEGV. */
-	vma = vma_lookup(mm, addr);
-	if (!vma || access_error(vma, flags)) {
-		mmap_read_unlock(mm);
-		return VM_FAULT_SIGSEGV;
-	}
-	ret = fault_in(vma, addr, flags, false);
+	do {
+		/* lock_mm_and_find_vma(): no VMA (no stack to grow) -> SIGSEGV. */
+		vma = vma_lookup(mm, addr);
+		if (!vma || access_error(vma, flags)) {
+			ret = VM_FAULT_SIGSEGV;
+			break;
+		}
+		ret = fault_in(vma, addr, flags, false);
+	} while (ret & VM_FAULT_RETRY);
 	mmap_read_unlock(mm);
 	if (ret & VM_FAULT_SIGSEGV)
 		return VM_FAULT_SIGSEGV;
@@ -747,8 +762,9 @@ static ssize_t access_mem(struct uffdops_mm *mm, unsigned long addr, void *buf,
 			  size_t len, unsigned int flags, bool write)
 {
 	bool force = flags & UFFDOPS_ACCESS_FORCE;
-	unsigned int fflags = (write ? FAULT_FLAG_WRITE : 0) |
-			      (flags & UFFDOPS_ACCESS_KERNEL ? 0 : FAULT_FLAG_USER);
+	unsigned int fflags =
+		(write ? FAULT_FLAG_WRITE : 0) |
+		(flags & UFFDOPS_ACCESS_KERNEL ? 0 : FAULT_FLAG_USER);
 	size_t done = 0;
 
 	if (!mm || (!buf && len))
@@ -776,7 +792,8 @@ static ssize_t access_mem(struct uffdops_mm *mm, unsigned long addr, void *buf,
 		if (!follow_page(vma, a, write, force, &pte)) {
 			if (flags & UFFDOPS_ACCESS_NOFAULT)
 				break;
-			if (fault_in(vma, a, fflags, force))
+			/* On VM_FAULT_RETRY look the VMA up again. */
+			if (fault_in(vma, a, fflags, force) & ~VM_FAULT_RETRY)
 				break;
 			continue;
 		}
@@ -841,7 +858,8 @@ int populate_range(struct uffdops_mm *mm, unsigned long start,
 		}
 		if (ignore_errors) {
 			/* populate_vma_page_range(): CoW-break private writable. */
-			w = (vma->vm_flags & (VM_WRITE | VM_SHARED)) == VM_WRITE;
+			w = (vma->vm_flags & (VM_WRITE | VM_SHARED)) ==
+			    VM_WRITE;
 			force = vma->vm_flags & VM_ACCESS_FLAGS;
 		}
 		/* madvise_populate(): incompatible protection -> -EINVAL. */
@@ -854,9 +872,12 @@ int populate_range(struct uffdops_mm *mm, unsigned long start,
 			continue;
 		}
 		ret = fault_in(vma, addr, w ? FAULT_FLAG_WRITE : 0, force);
+		if (ret & VM_FAULT_RETRY)
+			continue;
 		if (ret) {
 			if (!ignore_errors) {
-				if (ret & (VM_FAULT_HWPOISON | VM_FAULT_HWPOISON_LARGE))
+				if (ret & (VM_FAULT_HWPOISON |
+					   VM_FAULT_HWPOISON_LARGE))
 					err = -EHWPOISON;
 				else if (ret & VM_FAULT_OOM)
 					err = -ENOMEM;
@@ -867,7 +888,8 @@ int populate_range(struct uffdops_mm *mm, unsigned long start,
 			addr = vma->vm_end;
 			continue;
 		}
-		addr = ALIGN_DOWN(addr, vma_page_size(vma)) + vma_page_size(vma);
+		addr = ALIGN_DOWN(addr, vma_page_size(vma)) +
+		       vma_page_size(vma);
 	}
 	mmap_read_unlock(mm);
 	return err;

@@ -11,11 +11,10 @@
 /* vm_fault_t values beyond the public ones (include/linux/mm_types.h). */
 #define VM_FAULT_OOM 0x000001U
 #define VM_FAULT_HWPOISON_LARGE 0x000020U
-#define VM_FAULT_NOPAGE 0x000100U
 #define VM_FAULT_RETRY 0x000400U
-#define VM_FAULT_ERROR                                                         \
-	(VM_FAULT_OOM | VM_FAULT_SIGBUS | VM_FAULT_SIGSEGV | VM_FAULT_HWPOISON | \
-	 VM_FAULT_HWPOISON_LARGE)
+#define VM_FAULT_ERROR                                       \
+	(VM_FAULT_OOM | VM_FAULT_SIGBUS | VM_FAULT_SIGSEGV | \
+	 VM_FAULT_HWPOISON | VM_FAULT_HWPOISON_LARGE)
 
 typedef unsigned int vm_fault_t;
 
@@ -23,7 +22,9 @@ typedef unsigned int vm_fault_t;
  * handle_mm_fault() - resolve a fault at @addr in @vma (handle_mm_fault()),
  * with mm->mmap_lock held for reading and the access already checked
  * against the VMA. A return of 0 means the entry changed: the caller
- * re-reads it and retries the access, as the CPU would.
+ * re-reads it and retries the access, as the CPU would. VM_FAULT_RETRY
+ * means the lock was dropped and taken again (handle_userfault()): @vma
+ * may be gone, so the caller looks the address up again.
  */
 vm_fault_t handle_mm_fault(struct uffdops_vma *vma, unsigned long addr,
 			   unsigned int flags);

@@ -216,7 +216,7 @@ unsigned long uffdops_inode_size(const struct uffdops_inode *inode)
 }
 
 struct uffdops_folio *filemap_find_locked(struct uffdops_inode *inode,
-						 pgoff_t index)
+					  pgoff_t index)
 {
 	struct uffdops_folio key = { .index = index }, *folio;
 
@@ -342,7 +342,8 @@ int filemap_get_or_create(struct uffdops_inode *inode, pgoff_t index,
 		folio = filemap_lookup_locked(inode, index);
 		if (folio) {
 			/* shmem_get_folio_gfp(): recheck EOF under the lock. */
-			if (index >= DIV_ROUND_UP(i_size_read(inode), PAGE_SIZE)) {
+			if (index >=
+			    DIV_ROUND_UP(i_size_read(inode), PAGE_SIZE)) {
 				uffdops_folio_unlock(folio);
 				uffdops_folio_put(folio);
 				return -EFAULT;
@@ -525,7 +526,8 @@ static void truncate_cache_range(struct uffdops_inode *inode,
 		if (folio->mapping == inode && fstart < lend) {
 			if (fstart >= lstart && fend <= lend) {
 				unmap_mapping_range(inode, folio->index,
-						    folio_nr_pages(folio), false);
+						    folio_nr_pages(folio),
+						    false);
 				uffdops_filemap_remove_folio(folio);
 			} else {
 				zs = fstart > lstart ? fstart : lstart;
@@ -575,20 +577,24 @@ int uffdops_file_truncate(struct uffdops_file *file, unsigned long size)
 int inode_punch_hole(struct uffdops_inode *inode, unsigned long offset,
 		     unsigned long len)
 {
-	unsigned long end = offset + len;
+	unsigned long end = offset + len, psize = inode_page_size(inode);
+	pgoff_t first = ALIGN(offset, psize) / PAGE_SIZE;
+	pgoff_t last = ALIGN_DOWN(end, psize) / PAGE_SIZE;
 
 	/* Only shmem, hugetlbfs and filesystems implement ->fallocate. */
-	if (strcmp(inode->mt->name, "shmem") && strcmp(inode->mt->name, "hugetlb") &&
+	if (strcmp(inode->mt->name, "shmem") &&
+	    strcmp(inode->mt->name, "hugetlb") &&
 	    strcmp(inode->mt->name, "file"))
 		return -EOPNOTSUPP;
 	pthread_mutex_lock(&inode->i_rwsem);
 	/*
 	 * shmem_fallocate(PUNCH_HOLE)/hugetlbfs_punch_hole(): unmap the shared
-	 * mappings of whole pages (private copies stay), then drop the cache.
+	 * mappings of the whole pages (huge pages for hugetlbfs; private
+	 * copies stay), drop them from the cache, zero what is left partly
+	 * covered (hugetlbfs_zero_partial_page()).
 	 */
-	unmap_mapping_range(inode, DIV_ROUND_UP(offset, PAGE_SIZE),
-			    end / PAGE_SIZE - DIV_ROUND_UP(offset, PAGE_SIZE),
-			    false);
+	if (last > first)
+		unmap_mapping_range(inode, first, last - first, false);
 	truncate_cache_range(inode, offset, end);
 	pthread_mutex_unlock(&inode->i_rwsem);
 	return 0;

@@ -95,6 +95,7 @@ static struct pte *pt_slot(struct pgtable *pgt, unsigned long addr,
 			if (!de->child)
 				goto nomem;
 			pgt->nr_tables++;
+			pgt->nr_pte_tables += depth == 1;
 			dir->nr++;
 		}
 		if (depth == 1) {
@@ -112,10 +113,15 @@ nomem:
 struct pte pgtable_get(const struct pgtable *pgt, unsigned long addr,
 		       enum pt_level level)
 {
-	struct pte *slot = pt_slot((struct pgtable *)pgt, addr, level, false,
-				   NULL);
+	struct pte *slot =
+		pt_slot((struct pgtable *)pgt, addr, level, false, NULL);
 
 	return slot ? *slot : (struct pte){ 0 };
+}
+
+bool pgtable_has_pte_table(const struct pgtable *pgt, unsigned long addr)
+{
+	return pt_slot((struct pgtable *)pgt, addr, PT_LEVEL_PTE, false, NULL);
 }
 
 /* The used-slot counter of the table holding @addr's entry at @level. */
@@ -161,10 +167,12 @@ static void pt_prune(struct pgtable *pgt, unsigned long addr)
 			de->child = NULL;
 			path[1]->nr--;
 			pgt->nr_tables--;
+			pgt->nr_pte_tables--;
 		}
 	}
 	for (; depth < PGD_DEPTH; depth++) {
-		struct pt_dirent *de = &path[depth + 1]->e[pt_index(addr, depth + 1)];
+		struct pt_dirent *de =
+			&path[depth + 1]->e[pt_index(addr, depth + 1)];
 
 		if (path[depth]->nr)
 			return;
@@ -234,9 +242,9 @@ static void visit(struct pgtable *pgt, unsigned long addr, struct pte *pte,
  * child tables that become empty. The caller frees @dir itself.
  */
 static void walk_dir(struct pgtable *pgt, struct pt_dir *dir,
-		     unsigned int depth, unsigned long base, unsigned long start,
-		     unsigned long end, enum pt_level level, pgtable_walk_fn fn,
-		     void *arg)
+		     unsigned int depth, unsigned long base,
+		     unsigned long start, unsigned long end,
+		     enum pt_level level, pgtable_walk_fn fn, void *arg)
 {
 	unsigned long span = depth_span(depth);
 	unsigned int i = pt_index(start, depth);
@@ -266,13 +274,15 @@ static void walk_dir(struct pgtable *pgt, struct pt_dir *dir,
 				if (a >= end)
 					break;
 				if (!pte_none(t->e[j]))
-					visit(pgt, a, &t->e[j], &t->nr, fn, arg);
+					visit(pgt, a, &t->e[j], &t->nr, fn,
+					      arg);
 			}
 			if (!t->nr) {
 				free(t);
 				de->child = NULL;
 				dir->nr--;
 				pgt->nr_tables--;
+				pgt->nr_pte_tables--;
 			}
 			continue;
 		}
@@ -317,6 +327,6 @@ void pgtable_destroy(struct pgtable *pgt)
 
 size_t pgtable_bytes(const struct pgtable *pgt)
 {
-	/* Upper tables and PTE tables differ in size; count conservatively. */
-	return pgt->nr_tables * sizeof(struct pt_dir);
+	return pgt->nr_pte_tables * sizeof(struct pt_table) +
+	       (pgt->nr_tables - pgt->nr_pte_tables) * sizeof(struct pt_dir);
 }

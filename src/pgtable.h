@@ -47,7 +47,7 @@ enum pt_level {
 #define PTE_MARKER_UFFD_WP (1U << 8)
 #define PTE_MARKER_POISONED (1U << 9)
 #define PTE_MARKER_GUARD (1U << 10)
-#define PTE_MARKER_MASK                                                        \
+#define PTE_MARKER_MASK \
 	(PTE_MARKER_UFFD_WP | PTE_MARKER_POISONED | PTE_MARKER_GUARD)
 
 /**
@@ -94,6 +94,12 @@ static inline bool is_pte_marker(struct pte pte)
 	return !pte_present(pte) && (pte.flags & PTE_MARKER_MASK);
 }
 
+/* pte_none_mostly(): none, or a marker that a fill may replace. */
+static inline bool pte_none_mostly(struct pte pte)
+{
+	return pte_none(pte) || is_pte_marker(pte);
+}
+
 static inline unsigned int pte_marker_get(struct pte pte)
 {
 	return is_pte_marker(pte) ? pte.flags & PTE_MARKER_MASK : 0;
@@ -117,11 +123,33 @@ static inline struct pte make_zero_pte(void)
 	return (struct pte){ .flags = PTE_PRESENT | PTE_ZERO };
 }
 
+/* pte_wrprotect(): a present entry made read-only. */
+static inline struct pte pte_wrprotect(struct pte pte)
+{
+	pte.flags &= ~PTE_WRITE;
+	return pte;
+}
+
+/* pte_mkuffd_wp(): set the uffd-wp bit; on x86 that write-protects too. */
+static inline struct pte pte_mkuffd_wp(struct pte pte)
+{
+	pte.flags = (pte.flags | PTE_UFFD_WP) & ~PTE_WRITE;
+	return pte;
+}
+
+/* pte_clear_uffd_wp(): drop the uffd-wp bit (the entry stays read-only). */
+static inline struct pte pte_clear_uffd_wp(struct pte pte)
+{
+	pte.flags &= ~PTE_UFFD_WP;
+	return pte;
+}
+
 /* mk_pte(): a present entry for page @idx of @folio. */
 static inline struct pte mk_pte(struct uffdops_folio *folio, unsigned int idx,
 				unsigned int flags)
 {
-	return (struct pte){ .folio = folio, .idx = idx,
+	return (struct pte){ .folio = folio,
+			     .idx = idx,
 			     .flags = PTE_PRESENT | flags };
 }
 
@@ -129,11 +157,13 @@ static inline struct pte mk_pte(struct uffdops_folio *folio, unsigned int idx,
  * struct pgtable - an mm's page tables.
  * @pgd: the top-level table, allocated on first use.
  * @nr_tables: tables currently allocated (all levels).
+ * @nr_pte_tables: those of them at the lowest (PTE) level.
  * @nr_entries: non-none entries.
  */
 struct pgtable {
 	struct pt_dir *pgd;
 	size_t nr_tables;
+	size_t nr_pte_tables;
 	size_t nr_entries;
 };
 
@@ -156,6 +186,14 @@ struct pte pgtable_get(const struct pgtable *pgt, unsigned long addr,
 		       enum pt_level level);
 
 /**
+ * pgtable_has_pte_table() - a PTE-level table covers @addr: the PMD entry
+ * is not pmd_none() and maps 4 KiB entries. Tables are freed as soon as
+ * they become empty, so this is false where no 4 KiB entry of the 2 MiB
+ * block is populated (UFFDIO_MOVE's ENOENT for a missing source PMD).
+ */
+bool pgtable_has_pte_table(const struct pgtable *pgt, unsigned long addr);
+
+/**
  * pgtable_set() - set the entry for @addr at @level (set_pte_at()), taking a
  * mapping reference on the new folio and dropping the old one's. Setting
  * none frees tables that become empty.
@@ -169,8 +207,7 @@ int pgtable_set(struct pgtable *pgt, unsigned long addr, enum pt_level level,
  * may rewrite *@pte (references are adjusted and emptied tables freed by
  * the walker).
  */
-typedef void (*pgtable_walk_fn)(unsigned long addr, struct pte *pte,
-				void *arg);
+typedef void (*pgtable_walk_fn)(unsigned long addr, struct pte *pte, void *arg);
 
 /**
  * pgtable_walk() - visit the non-none entries at @level in [@start, @end)

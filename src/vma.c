@@ -182,10 +182,12 @@ bool vma_tree_validate(struct uffdops_mm *mm)
 	RB_FOREACH(v, vma_tree, &mm->mm_mt) {
 		struct uffdops_vma copy = *v;
 
-		if (v->vm_start >= v->vm_end || (prev && prev->vm_end > v->vm_start))
+		if (v->vm_start >= v->vm_end ||
+		    (prev && prev->vm_end > v->vm_start))
 			return false;
 		vma_augment(&copy);
-		if (copy.max_gap != v->max_gap || copy.sub_start != v->sub_start ||
+		if (copy.max_gap != v->max_gap ||
+		    copy.sub_start != v->sub_start ||
 		    copy.sub_end != v->sub_end)
 			return false;
 		prev = v;
@@ -246,7 +248,8 @@ long get_unmapped_area_topdown(struct uffdops_mm *mm, unsigned long len,
 			       unsigned long align_mask,
 			       unsigned long align_offset)
 {
-	struct gap_search gs = { .len = len + align_mask, .low = low,
+	struct gap_search gs = { .len = len + align_mask,
+				 .low = low,
 				 .high = high };
 	struct uffdops_vma *last = RB_MAX(vma_tree, &mm->mm_mt);
 	unsigned long addr;
@@ -287,8 +290,10 @@ static bool anon_vma_compatible(const struct uffdops_vma *a,
 {
 	return a->vm_end == b->vm_start && a->vm_file == b->vm_file &&
 	       a->mt == b->mt &&
-	       !((a->vm_flags ^ b->vm_flags) & ~(VM_ACCESS_FLAGS | VM_SOFTDIRTY)) &&
-	       b->vm_pgoff == a->vm_pgoff + ((b->vm_start - a->vm_start) >> PAGE_SHIFT);
+	       !((a->vm_flags ^ b->vm_flags) &
+		 ~(VM_ACCESS_FLAGS | VM_SOFTDIRTY)) &&
+	       b->vm_pgoff == a->vm_pgoff + ((b->vm_start - a->vm_start) >>
+					     PAGE_SHIFT);
 }
 
 /* reusable_anon_vma(): a neighbour's anon_vma that is not shared with a parent. */

@@ -151,8 +151,9 @@ struct vm_uffd_ops {
 	 * mapping (v1-v2 only; shmem_mfill_atomic_pte() was plugged in here).
 	 * Allocate a folio for @dst_addr of @dst_vma, fill it from @src (a page
 	 * of the caller's data; NULL for ZEROPAGE, meaning zero-fill), insert it
-	 * into the type's page cache and return it in @foliop with a reference
-	 * held; the core installs the PTE. @flags is the mfill mode, possibly
+	 * into the type's page cache and return it in @foliop, locked (from
+	 * before its insertion, as shmem_mfill_atomic_pte() holds it) and with
+	 * a reference held; the core installs the PTE, then unlocks it. @flags is the mfill mode, possibly
 	 * with MFILL_ATOMIC_WP. Return 0, or -EEXIST when a page is already
 	 * cached there, -EFAULT beyond end of file, -ENOMEM, ... Required when
 	 * @uffd_features has VM_UFFD_MISSING on a file-backed type.

@@ -47,7 +47,8 @@ static void anon_zero_page_then_cow(void **state)
 	wr8(mm, BASE + 11, 0x43);
 	assert_int_equal(pm_pfn(mm, BASE), pfn);
 	/* A write fault on an untouched page allocates at once. */
-	assert_int_equal(uffdops_handle_mm_fault(mm, BASE + P, FAULT_FLAG_WRITE), 0);
+	assert_int_equal(
+		uffdops_handle_mm_fault(mm, BASE + P, FAULT_FLAG_WRITE), 0);
 	assert_int_equal(pm_flags(mm, BASE + P), PM_P | PM_X);
 	assert_true(pm_pfn(mm, BASE + P) != pfn);
 	uffdops_mm_destroy(mm);
@@ -78,21 +79,25 @@ static void access_errors(void **state)
 
 	(void)state;
 	/* No VMA, wrong protection: SIGSEGV. */
-	assert_int_equal(uffdops_handle_mm_fault(mm, BASE, 0), VM_FAULT_SIGSEGV);
+	assert_int_equal(uffdops_handle_mm_fault(mm, BASE, 0),
+			 VM_FAULT_SIGSEGV);
 	assert_int_equal(uffdops_handle_mm_fault(mm, UFFDOPS_TASK_SIZE, 0),
 			 VM_FAULT_SIGSEGV);
 	map(mm, BASE, P, RO, PA | FX, NULL, 0);
 	map(mm, BASE + P, P, PROT_NONE, PA | FX, NULL, 0);
 	assert_int_equal(uffdops_handle_mm_fault(mm, BASE, FAULT_FLAG_WRITE),
 			 VM_FAULT_SIGSEGV);
-	assert_int_equal(uffdops_handle_mm_fault(mm, BASE, FAULT_FLAG_INSTRUCTION),
+	assert_int_equal(uffdops_handle_mm_fault(mm, BASE,
+						 FAULT_FLAG_INSTRUCTION),
 			 VM_FAULT_SIGSEGV);
-	assert_int_equal(uffdops_handle_mm_fault(mm, BASE + P, 0), VM_FAULT_SIGSEGV);
+	assert_int_equal(uffdops_handle_mm_fault(mm, BASE + P, 0),
+			 VM_FAULT_SIGSEGV);
 	assert_int_equal(uffdops_handle_mm_fault(mm, BASE, 0), 0);
 	/* Nothing was installed by the refused faults. */
 	assert_int_equal(pm_bits(mm, BASE + P), 0);
 	assert_int_equal(uffdops_mprotect(mm, BASE, P, RO | PROT_EXEC), 0);
-	assert_int_equal(uffdops_handle_mm_fault(mm, BASE, FAULT_FLAG_INSTRUCTION), 0);
+	assert_int_equal(
+		uffdops_handle_mm_fault(mm, BASE, FAULT_FLAG_INSTRUCTION), 0);
 	uffdops_mm_destroy(mm);
 }
 
@@ -150,7 +155,8 @@ static void private_file_copy_on_write(void **state)
 	assert_int_equal(rd8(mm, BASE + 4 * P), 'c');
 	assert_int_equal(rd8(mm, BASE + 5 * P), 'e');
 	/* MADV_DONTNEED drops the copy: the file shows through again. */
-	assert_int_equal(uffdops_madvise(mm, BASE + 4 * P, P, MADV_DONTNEED), 0);
+	assert_int_equal(uffdops_madvise(mm, BASE + 4 * P, P, MADV_DONTNEED),
+			 0);
 	assert_int_equal(rd8(mm, BASE + 4 * P), 'd');
 	uffdops_mm_destroy(mm);
 	uffdops_file_close(f);
@@ -165,7 +171,8 @@ static void sigbus_past_eof_and_truncate(void **state)
 	(void)state;
 	map(mm, BASE, 2 * P, RW, MAP_SHARED | FX, f, 0);
 	map(mm, BASE + 4 * P, 2 * P, RW, MAP_PRIVATE | FX, f, 0);
-	assert_int_equal(uffdops_handle_mm_fault(mm, BASE + P, 0), VM_FAULT_SIGBUS);
+	assert_int_equal(uffdops_handle_mm_fault(mm, BASE + P, 0),
+			 VM_FAULT_SIGBUS);
 	/* An access stops at the first failing page. */
 	assert_int_equal(uffdops_read_mem(mm, BASE, buf, sizeof(buf), 0), P);
 	assert_int_equal(uffdops_read_mem(mm, BASE + P, buf, 1, 0), -EFAULT);
@@ -177,7 +184,8 @@ static void sigbus_past_eof_and_truncate(void **state)
 	assert_int_equal(uffdops_file_truncate(f, P), 0);
 	assert_int_equal(pm_bits(mm, BASE + P), 0);
 	assert_int_equal(pm_bits(mm, BASE + 5 * P), 0);
-	assert_int_equal(uffdops_handle_mm_fault(mm, BASE + 5 * P, 0), VM_FAULT_SIGBUS);
+	assert_int_equal(uffdops_handle_mm_fault(mm, BASE + 5 * P, 0),
+			 VM_FAULT_SIGBUS);
 	assert_true(pm_flags(mm, BASE) & PM_P);
 	/* Growing again gives a fresh zero page. */
 	assert_int_equal(uffdops_file_truncate(f, 2 * P), 0);
@@ -196,13 +204,17 @@ static void markers(void **state)
 	map(mm, BASE, 4 * P, RW, PA | FX, NULL, 0);
 	wr8(mm, BASE, 1);
 	/* Guard: installing zaps the page; access is SIGSEGV. */
-	assert_int_equal(uffdops_madvise(mm, BASE, 2 * P, MADV_GUARD_INSTALL), 0);
+	assert_int_equal(uffdops_madvise(mm, BASE, 2 * P, MADV_GUARD_INSTALL),
+			 0);
 	assert_int_equal(uffdops_pagemap(mm, BASE, &e), 0);
 	assert_int_equal(e.bits & PM_FLAGS, PM_S | PM_G);
 	assert_int_equal(e.marker, UFFDOPS_MARKER_GUARD);
-	assert_int_equal(uffdops_handle_mm_fault(mm, BASE + P, FAULT_FLAG_WRITE),
+	assert_int_equal(uffdops_handle_mm_fault(mm, BASE + P,
+						 FAULT_FLAG_WRITE),
 			 VM_FAULT_SIGSEGV);
-	assert_int_equal(uffdops_read_mem(mm, BASE, &c, 1, UFFDOPS_ACCESS_FORCE), -EFAULT);
+	assert_int_equal(uffdops_read_mem(mm, BASE, &c, 1,
+					  UFFDOPS_ACCESS_FORCE),
+			 -EFAULT);
 	/* MADV_DONTNEED leaves guards in place; GUARD_REMOVE takes them. */
 	assert_int_equal(uffdops_madvise(mm, BASE, 2 * P, MADV_DONTNEED), 0);
 	assert_int_equal(pm_flags(mm, BASE), PM_S | PM_G);
@@ -210,18 +222,23 @@ static void markers(void **state)
 	assert_int_equal(pm_bits(mm, BASE), 0);
 	assert_int_equal(rd8(mm, BASE), 0);
 	/* Poison: SIGBUS; MADV_POPULATE says EHWPOISON; DONTNEED clears it. */
-	set_entry(mm, BASE + 2 * P, PT_LEVEL_PTE, make_pte_marker(PTE_MARKER_POISONED));
+	set_entry(mm, BASE + 2 * P, PT_LEVEL_PTE,
+		  make_pte_marker(PTE_MARKER_POISONED));
 	assert_int_equal(uffdops_pagemap(mm, BASE + 2 * P, &e), 0);
 	assert_int_equal(e.bits & PM_FLAGS, PM_S);
 	assert_int_equal(e.marker, UFFDOPS_MARKER_POISON);
-	assert_int_equal(uffdops_handle_mm_fault(mm, BASE + 2 * P, 0), VM_FAULT_SIGBUS);
-	assert_int_equal(uffdops_madvise(mm, BASE + 2 * P, P, MADV_POPULATE_READ),
+	assert_int_equal(uffdops_handle_mm_fault(mm, BASE + 2 * P, 0),
+			 VM_FAULT_SIGBUS);
+	assert_int_equal(uffdops_madvise(mm, BASE + 2 * P, P,
+					 MADV_POPULATE_READ),
 			 -EHWPOISON);
-	assert_int_equal(uffdops_madvise(mm, BASE + 2 * P, P, MADV_DONTNEED), 0);
+	assert_int_equal(uffdops_madvise(mm, BASE + 2 * P, P, MADV_DONTNEED),
+			 0);
 	assert_int_equal(pm_bits(mm, BASE + 2 * P), 0);
 	/* A uffd-wp marker: swap + uffd-wp; on an anon VMA not registered for
 	 * WP it is stale and the fault clears it. */
-	set_entry(mm, BASE + 3 * P, PT_LEVEL_PTE, make_pte_marker(PTE_MARKER_UFFD_WP));
+	set_entry(mm, BASE + 3 * P, PT_LEVEL_PTE,
+		  make_pte_marker(PTE_MARKER_UFFD_WP));
 	assert_int_equal(uffdops_pagemap(mm, BASE + 3 * P, &e), 0);
 	assert_int_equal(e.bits & PM_FLAGS, PM_S | PM_W);
 	assert_int_equal(e.bits & UFFDOPS_PM_PFN_MASK, 0x1f | (1 << 5));
@@ -256,17 +273,20 @@ static void uffd_wp_bits(void **state)
 	{
 		struct pte pte = pgtable_get(&mm->pgt, BASE + P, PT_LEVEL_PTE);
 
-		pte.flags = (pte.flags | PTE_UFFD_WP) & ~PTE_WRITE;
-		pgtable_set(&mm->pgt, BASE + P, PT_LEVEL_PTE, pte);
+		pgtable_set(&mm->pgt, BASE + P, PT_LEVEL_PTE,
+			    pte_mkuffd_wp(pte));
 	}
 	pt_unlock(mm);
 	assert_int_equal(pm_flags(mm, BASE + P), PM_P | PM_X | PM_W);
 	/* hugetlb markers: uffd-wp shows bit 57 only, poison shows nothing. */
-	set_entry(mm, BASE + 2 * H, PT_LEVEL_PMD, make_pte_marker(PTE_MARKER_UFFD_WP));
-	set_entry(mm, BASE + 3 * H, PT_LEVEL_PMD, make_pte_marker(PTE_MARKER_POISONED));
+	set_entry(mm, BASE + 2 * H, PT_LEVEL_PMD,
+		  make_pte_marker(PTE_MARKER_UFFD_WP));
+	set_entry(mm, BASE + 3 * H, PT_LEVEL_PMD,
+		  make_pte_marker(PTE_MARKER_POISONED));
 	assert_int_equal(pm_bits(mm, BASE + 2 * H + 5 * P), PM_W);
 	assert_int_equal(pm_bits(mm, BASE + 3 * H), 0);
-	assert_int_equal(uffdops_handle_mm_fault(mm, BASE + 3 * H + P, 0), VM_FAULT_SIGBUS);
+	assert_int_equal(uffdops_handle_mm_fault(mm, BASE + 3 * H + P, 0),
+			 VM_FAULT_SIGBUS);
 	/* munmap drops every marker. */
 	assert_int_equal(uffdops_munmap(mm, BASE, 4 * H), 0);
 	assert_int_equal(mm->pgt.nr_entries, 0);
@@ -284,35 +304,43 @@ static void forced_and_nofault_access(void **state)
 	map(mm, BASE, P, RO, PA | FX, NULL, 0);
 	map(mm, BASE + P, P, PROT_NONE, PA | FX, NULL, 0);
 	/* NOFAULT touches only what is mapped. */
-	assert_int_equal(uffdops_read_mem(mm, BASE, &c, 1, UFFDOPS_ACCESS_NOFAULT), -EFAULT);
+	assert_int_equal(uffdops_read_mem(mm, BASE, &c, 1,
+					  UFFDOPS_ACCESS_NOFAULT),
+			 -EFAULT);
 	assert_int_equal(pm_bits(mm, BASE), 0);
 	/* Without FORCE protections hold. */
 	assert_int_equal(uffdops_write_mem(mm, BASE, &c, 1, 0), -EFAULT);
 	assert_int_equal(uffdops_read_mem(mm, BASE + P, &c, 1, 0), -EFAULT);
 	/* FOLL_FORCE writes a private read-only mapping through a CoW copy. */
 	c = 0x5a;
-	assert_int_equal(uffdops_write_mem(mm, BASE, &c, 1, UFFDOPS_ACCESS_FORCE), 1);
+	assert_int_equal(
+		uffdops_write_mem(mm, BASE, &c, 1, UFFDOPS_ACCESS_FORCE), 1);
 	assert_int_equal(pm_flags(mm, BASE), PM_P | PM_X);
 	assert_int_equal(rd8(mm, BASE), 0x5a);
 	/* The VMA stays read-only and a second forced write reuses the copy. */
 	assert_int_equal(uffdops_write_mem(mm, BASE, &c, 1, 0), -EFAULT);
 	assert_int_equal(uffdops_write_mem(mm, BASE, &c, 1,
-					   UFFDOPS_ACCESS_FORCE | UFFDOPS_ACCESS_NOFAULT),
+					   UFFDOPS_ACCESS_FORCE |
+						   UFFDOPS_ACCESS_NOFAULT),
 			 1);
 	/* FORCE reads PROT_NONE memory. */
-	assert_int_equal(uffdops_read_mem(mm, BASE + P, &c, 1, UFFDOPS_ACCESS_FORCE), 1);
+	assert_int_equal(
+		uffdops_read_mem(mm, BASE + P, &c, 1, UFFDOPS_ACCESS_FORCE), 1);
 	assert_int_equal(c, 0);
 	/* NOFAULT reads what is mapped now. */
-	assert_int_equal(uffdops_read_mem(mm, BASE, &c, 1, UFFDOPS_ACCESS_NOFAULT), 1);
+	assert_int_equal(
+		uffdops_read_mem(mm, BASE, &c, 1, UFFDOPS_ACCESS_NOFAULT), 1);
 	assert_int_equal(c, 0x5a);
 	/* FORCE cannot write a shared mapping of a read-only file... */
 	assert_int_equal(uffdops_file_open(f, O_RDONLY, &ro), 0);
 	map(mm, BASE + 4 * P, P, RO, MAP_SHARED | FX, ro, 0);
-	assert_int_equal(uffdops_write_mem(mm, BASE + 4 * P, &c, 1, UFFDOPS_ACCESS_FORCE),
+	assert_int_equal(uffdops_write_mem(mm, BASE + 4 * P, &c, 1,
+					   UFFDOPS_ACCESS_FORCE),
 			 -EFAULT);
 	/* ...nor a read-only hugetlb mapping. */
 	map(mm, BASE + H, H, RO, PA | FX | MAP_HUGETLB, NULL, 0);
-	assert_int_equal(uffdops_write_mem(mm, BASE + H, &c, 1, UFFDOPS_ACCESS_FORCE),
+	assert_int_equal(uffdops_write_mem(mm, BASE + H, &c, 1,
+					   UFFDOPS_ACCESS_FORCE),
 			 -EFAULT);
 	/* A zero-length access succeeds trivially. */
 	assert_int_equal(uffdops_read_mem(mm, BASE, NULL, 0, 0), 0);
@@ -333,7 +361,8 @@ static void access_spans_vmas(void **state)
 	for (i = 0; i < sizeof(out); i++)
 		out[i] = (unsigned char)i;
 	/* The write stops at the read-only VMA. */
-	assert_int_equal(uffdops_write_mem(mm, BASE + 100, out, 2 * P, 0), P - 100);
+	assert_int_equal(uffdops_write_mem(mm, BASE + 100, out, 2 * P, 0),
+			 P - 100);
 	assert_int_equal(uffdops_read_mem(mm, BASE, in, 3 * P, 0), 2 * P);
 	assert_memory_equal(in + 100, out, P - 100);
 	assert_int_equal(in[P], 0);
@@ -370,7 +399,8 @@ static void hugetlb_faults(void **state)
 	assert_int_equal(rd8(mm, BASE + 8 * H + 3), 0x22);
 	assert_int_equal(pm_flags(mm, BASE + 4 * H), PM_P | PM_F);
 	assert_int_equal(uffdops_file_truncate(f, H), 0);
-	assert_int_equal(uffdops_handle_mm_fault(mm, BASE + 5 * H, 0), VM_FAULT_SIGBUS);
+	assert_int_equal(uffdops_handle_mm_fault(mm, BASE + 5 * H, 0),
+			 VM_FAULT_SIGBUS);
 	/* Private mapping of the file: reads the cache, writes copy. */
 	map(mm, BASE + 10 * H, H, RW, MAP_PRIVATE | FX, f, 0);
 	assert_int_equal(rd8(mm, BASE + 10 * H + 3), 0x22);
@@ -396,7 +426,8 @@ static void fault_around(void **state)
 	(void)state;
 	/* Cache pages 0..39 through one mapping, then drop its entries. */
 	map(mm, BASE, 40 * P, RW, MAP_SHARED | FX, f, 0);
-	assert_int_equal(uffdops_madvise(mm, BASE, 40 * P, MADV_POPULATE_WRITE), 0);
+	assert_int_equal(uffdops_madvise(mm, BASE, 40 * P, MADV_POPULATE_WRITE),
+			 0);
 	assert_int_equal(uffdops_madvise(mm, BASE, 40 * P, MADV_DONTNEED), 0);
 	/* A read fault at page 5 maps the 16-page block around it. */
 	assert_int_equal(rd8(mm, BASE + 5 * P), 0);
@@ -449,9 +480,32 @@ static void madv_free_and_remove(void **state)
 	assert_int_equal(rd8(mm, BASE + 9 * P), 0);
 	/* MADV_DONTNEED on shared memory keeps the cache. */
 	wr8(mm, BASE + 6 * P, 5);
-	assert_int_equal(uffdops_madvise(mm, BASE + 4 * P, 4 * P, MADV_DONTNEED), 0);
+	assert_int_equal(
+		uffdops_madvise(mm, BASE + 4 * P, 4 * P, MADV_DONTNEED), 0);
 	assert_int_equal(pm_bits(mm, BASE + 6 * P), 0);
 	assert_int_equal(rd8(mm, BASE + 6 * P), 5);
+	uffdops_mm_destroy(mm);
+	uffdops_file_close(f);
+}
+
+static void hugetlb_remove_partial(void **state)
+{
+	struct uffdops_mm *mm = mm_new();
+	struct uffdops_file *f = file_new("hugetlb", 2 * H);
+
+	(void)state;
+	map(mm, BASE, 2 * H, RW, MAP_SHARED | FX, f, 0);
+	wr8(mm, BASE + 5, 1);
+	wr8(mm, BASE + H + 5, 2);
+	wr8(mm, BASE + H + P + 5, 3);
+	/* A whole huge page goes; part of one is only zeroed, still mapped. */
+	assert_int_equal(uffdops_madvise(mm, BASE, H, MADV_REMOVE), 0);
+	assert_int_equal(pm_bits(mm, BASE), 0);
+	assert_int_equal(uffdops_madvise(mm, BASE + H, P, MADV_REMOVE), 0);
+	assert_int_equal(pm_flags(mm, BASE + H), PM_P | PM_F | PM_X);
+	assert_int_equal(rd8(mm, BASE + H + 5), 0);
+	assert_int_equal(rd8(mm, BASE + H + P + 5), 3);
+	assert_int_equal(rd8(mm, BASE + 5), 0);
 	uffdops_mm_destroy(mm);
 	uffdops_file_close(f);
 }
@@ -478,7 +532,8 @@ static void mprotect_updates_entries(void **state)
 	/* PROT_NONE keeps the pages but refuses access. */
 	assert_int_equal(uffdops_mprotect(mm, BASE, P, PROT_NONE), 0);
 	assert_true(pm_flags(mm, BASE) & PM_P);
-	assert_int_equal(uffdops_handle_mm_fault(mm, BASE, 0), VM_FAULT_SIGSEGV);
+	assert_int_equal(uffdops_handle_mm_fault(mm, BASE, 0),
+			 VM_FAULT_SIGSEGV);
 	uffdops_mm_destroy(mm);
 	uffdops_file_close(f);
 }
@@ -498,7 +553,9 @@ static void *fault_worker(void *arg)
 	for (round = 0; round < 20; round++) {
 		for (i = 0; i < 16; i++) {
 			unsigned long a = w->base + (w->id * 16 + i) * P;
-			unsigned char v = (unsigned char)(w->id * 31 + i + round), got;
+			unsigned char v = (unsigned char)(w->id * 31 + i +
+							  round),
+				      got;
 
 			if (uffdops_write_mem(w->mm, a + i, &v, 1, 0) != 1 ||
 			    uffdops_read_mem(w->mm, a + i, &got, 1, 0) != 1 ||
@@ -521,7 +578,8 @@ static void *map_churner(void *arg)
 	for (i = 0; i < 200; i++) {
 		unsigned long a = w->base + (i % 8) * 2 * P;
 
-		if (uffdops_mmap(w->mm, a, P, RW, PA | FX, NULL, 0) != (long)a ||
+		if (uffdops_mmap(w->mm, a, P, RW, PA | FX, NULL, 0) !=
+			    (long)a ||
 		    uffdops_mprotect(w->mm, a, P, i & 1 ? RO : RW) ||
 		    uffdops_munmap(w->mm, a, P))
 			w->errors++;
@@ -541,7 +599,8 @@ static void threads_fault_concurrently(void **state)
 	map(mm, BASE, 64 * P, RW, PA | FX, NULL, 0);
 	map(mm, BASE + H, 128 * P, RW, MAP_SHARED | FX, f, 0);
 	for (i = 0; i < 8; i++) {
-		w[i] = (struct worker){ .mm = mm, .id = i % 4,
+		w[i] = (struct worker){ .mm = mm,
+					.id = i % 4,
 					.base = i < 4 ? BASE : BASE + H };
 		pthread_create(&t[i], NULL, fault_worker, &w[i]);
 	}
@@ -554,6 +613,92 @@ static void threads_fault_concurrently(void **state)
 	assert_true(vma_tree_validate(mm));
 	uffdops_mm_destroy(mm);
 	uffdops_file_close(f);
+}
+
+struct truncator {
+	struct uffdops_mm *mm;
+	struct uffdops_file *file;
+	atomic_int stop;
+	int errors;
+};
+
+struct faulter {
+	struct truncator *t;
+	unsigned int id;
+	int errors;
+};
+
+/*
+ * Faults on the file: thread 0 on pages 0-3 of the shared mapping, thread 1
+ * on pages 4-7 of the private one (copying them on write), so that no two
+ * threads touch the same bytes; SIGBUS is expected.
+ */
+static void *truncate_faulter(void *arg)
+{
+	struct faulter *fa = arg;
+	unsigned int i;
+
+	for (i = 0; i < 2000 && !atomic_load(&fa->t->stop); i++) {
+		unsigned long a =
+			BASE + (fa->id * 4 + i % 4) * P + fa->id * 16 * P;
+		unsigned char c = (unsigned char)i;
+		ssize_t r = i & 2 ? uffdops_write_mem(fa->t->mm, a, &c, 1, 0) :
+				    uffdops_read_mem(fa->t->mm, a, &c, 1, 0);
+
+		if (r != 1 && r != -EFAULT)
+			fa->errors++;
+	}
+	return NULL;
+}
+
+/* Maps and unmaps more views of the file in another mm. */
+static void *truncate_mapper(void *arg)
+{
+	struct truncator *t = arg;
+	struct uffdops_mm *mm = mm_new();
+	unsigned int i;
+
+	for (i = 0; i < 300; i++) {
+		if (uffdops_mmap(mm, BASE, 8 * P, RW, MAP_SHARED | FX, t->file,
+				 0) != (long)BASE)
+			t->errors++;
+		uffdops_read_mem(mm, BASE + (i % 8) * P + 100, &(char){ 0 }, 1,
+				 0);
+		if (uffdops_munmap(mm, BASE, 8 * P))
+			t->errors++;
+	}
+	uffdops_mm_destroy(mm);
+	return NULL;
+}
+
+static void truncate_races_faults(void **state)
+{
+	struct truncator t = { .mm = mm_new(),
+			       .file = file_new("shmem", 8 * P) };
+	struct faulter fa[2] = { { .t = &t, .id = 0 }, { .t = &t, .id = 1 } };
+	pthread_t th[3];
+	unsigned int i;
+
+	(void)state;
+	map(t.mm, BASE, 8 * P, RW, MAP_SHARED | FX, t.file, 0);
+	map(t.mm, BASE + 16 * P, 8 * P, RW, MAP_PRIVATE | FX, t.file, 0);
+	pthread_create(&th[0], NULL, truncate_faulter, &fa[0]);
+	pthread_create(&th[1], NULL, truncate_faulter, &fa[1]);
+	pthread_create(&th[2], NULL, truncate_mapper, &t);
+	for (i = 0; i < 300; i++)
+		assert_int_equal(uffdops_file_truncate(t.file, (i % 9) * P), 0);
+	atomic_store(&t.stop, 1);
+	for (i = 0; i < 3; i++)
+		pthread_join(th[i], NULL);
+	assert_int_equal(t.errors + fa[0].errors + fa[1].errors, 0);
+	/* Whatever raced, nothing stays mapped past the final EOF. */
+	assert_int_equal(uffdops_file_truncate(t.file, 2 * P), 0);
+	for (i = 2; i < 8; i++) {
+		assert_int_equal(pm_bits(t.mm, BASE + i * P), 0);
+		assert_int_equal(pm_bits(t.mm, BASE + (16 + i) * P), 0);
+	}
+	uffdops_mm_destroy(t.mm);
+	uffdops_file_close(t.file);
 }
 
 int main(void)
@@ -572,8 +717,10 @@ int main(void)
 		cmocka_unit_test(hugetlb_faults),
 		cmocka_unit_test(fault_around),
 		cmocka_unit_test(madv_free_and_remove),
+		cmocka_unit_test(hugetlb_remove_partial),
 		cmocka_unit_test(mprotect_updates_entries),
 		cmocka_unit_test(threads_fault_concurrently),
+		cmocka_unit_test(truncate_races_faults),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

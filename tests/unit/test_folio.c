@@ -43,7 +43,8 @@ static void folio_alloc_basics(void **state)
 	assert_int_equal(uffdops_folio_alloc(9, &h), 0);
 	assert_int_equal(uffdops_folio_order(h), 9);
 	assert_int_equal(folio_size(h), PMD_SIZE);
-	assert_int_equal(((unsigned char *)uffdops_folio_data(h))[PMD_SIZE - 1], 0);
+	assert_int_equal(((unsigned char *)uffdops_folio_data(h))[PMD_SIZE - 1],
+			 0);
 	assert_true(h->pfn != f->pfn);
 	uffdops_folio_put(h);
 	uffdops_folio_put(f);
@@ -56,7 +57,8 @@ static void folio_copy(void **state)
 
 	(void)state;
 	assert_int_equal(uffdops_folio_alloc(1, &src), 0);
-	memset((unsigned char *)uffdops_folio_data(src) + PAGE_SIZE, 0x33, PAGE_SIZE);
+	memset((unsigned char *)uffdops_folio_data(src) + PAGE_SIZE, 0x33,
+	       PAGE_SIZE);
 	copy = folio_copy_new(src, 1, 0);
 	assert_non_null(copy);
 	assert_true(copy->anon);
@@ -113,11 +115,14 @@ static void file_create_errors(void **state)
 	struct uffdops_file *f;
 
 	(void)state;
-	assert_int_equal(uffdops_file_create("no-such-type", PAGE_SIZE, &f), -ENOENT);
+	assert_int_equal(uffdops_file_create("no-such-type", PAGE_SIZE, &f),
+			 -ENOENT);
 	assert_int_equal(uffdops_file_create("anon", PAGE_SIZE, &f), -EINVAL);
-	assert_int_equal(uffdops_file_create("hugetlb", PAGE_SIZE, &f), -EINVAL);
+	assert_int_equal(uffdops_file_create("hugetlb", PAGE_SIZE, &f),
+			 -EINVAL);
 	assert_int_equal(uffdops_file_create("shmem", 1UL << 63, &f), -EINVAL);
-	assert_int_equal(uffdops_file_create("shmem", PAGE_SIZE, NULL), -EINVAL);
+	assert_int_equal(uffdops_file_create("shmem", PAGE_SIZE, NULL),
+			 -EINVAL);
 	/* Regular shmem sizes need not be page multiples. */
 	assert_int_equal(uffdops_file_create("shmem", 100, &f), 0);
 	assert_int_equal(uffdops_inode_size(uffdops_file_inode(f)), 100);
@@ -166,7 +171,8 @@ static void file_open_modes(void **state)
 	assert_int_equal(uffdops_file_open(f, O_WRONLY, &g), 0);
 	assert_int_equal(g->f_mode, FMODE_WRITE);
 	assert_int_equal(uffdops_file_truncate(g, 3 * PAGE_SIZE), 0);
-	assert_int_equal(uffdops_inode_size(uffdops_file_inode(f)), 3 * PAGE_SIZE);
+	assert_int_equal(uffdops_inode_size(uffdops_file_inode(f)),
+			 3 * PAGE_SIZE);
 	uffdops_file_close(g);
 	uffdops_file_close(f);
 }
@@ -189,7 +195,8 @@ static void filemap_insert_lookup_remove(void **state)
 	assert_int_equal(inode->nrpages, 1);
 	/* The slot is taken; a folio already cached elsewhere is refused. */
 	assert_int_equal(uffdops_filemap_add_folio(inode, b, 1), -EEXIST);
-	assert_int_equal(uffdops_filemap_add_folio(uffdops_file_inode(f2), a, 1),
+	assert_int_equal(uffdops_filemap_add_folio(uffdops_file_inode(f2), a,
+						   1),
 			 -EINVAL);
 	assert_int_equal(uffdops_filemap_get_folio(inode, 1, &got), 0);
 	assert_ptr_equal(got, a);
@@ -231,7 +238,8 @@ static void get_or_create_and_eof(void **state)
 	struct uffdops_folio *a, *again;
 
 	(void)state;
-	assert_int_equal(uffdops_file_create("shmem", 2 * PAGE_SIZE + 1, &f), 0);
+	assert_int_equal(uffdops_file_create("shmem", 2 * PAGE_SIZE + 1, &f),
+			 0);
 	inode = uffdops_file_inode(f);
 	/* Index 2 holds the byte past 8 KiB: inside EOF. */
 	assert_int_equal(filemap_get_or_create(inode, 2, &a), 0);

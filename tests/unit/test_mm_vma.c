@@ -178,20 +178,23 @@ static void anon_vma_and_pgoff_block_merge(void **state)
 	wr8(mm, BASE, 1);
 	wr8(mm, BASE + 4 * P, 2);
 	assert_int_equal(uffdops_mremap(mm, BASE + 4 * P, P, P,
-					MREMAP_MAYMOVE | MREMAP_FIXED, BASE + P),
+					MREMAP_MAYMOVE | MREMAP_FIXED,
+					BASE + P),
 			 BASE + P);
 	assert_int_equal(nr_vmas(mm), 2);
 	assert_int_equal(rd8(mm, BASE + P), 2);
 	/* Moved, the faulted one keeps its pgoff: nothing merges after it. */
 	map(mm, BASE + 8 * P, P, RW, PA | FX, NULL, 0);
 	assert_int_equal(uffdops_mremap(mm, BASE + 8 * P, P, P,
-					MREMAP_MAYMOVE | MREMAP_FIXED, BASE + 2 * P),
+					MREMAP_MAYMOVE | MREMAP_FIXED,
+					BASE + 2 * P),
 			 BASE + 2 * P);
 	assert_int_equal(nr_vmas(mm), 3);
 	/* An unfaulted one takes its new address as pgoff and merges. */
 	map(mm, BASE + 8 * P, P, RW, PA | FX, NULL, 0);
 	assert_int_equal(uffdops_mremap(mm, BASE + 8 * P, P, P,
-					MREMAP_MAYMOVE | MREMAP_FIXED, BASE - P),
+					MREMAP_MAYMOVE | MREMAP_FIXED,
+					BASE - P),
 			 BASE - P);
 	assert_int_equal(nr_vmas(mm), 3);
 	assert_vma(mm, BASE - P, BASE + P);
@@ -250,43 +253,49 @@ static void uffd_modify_split_merge(void **state)
 	vma = vma_lookup(mm, BASE);
 	flags = vma->vm_flags;
 	/* Register the middle: three VMAs, the middle with flags and ctx. */
-	assert_int_equal(vma_modify_flags_uffd(mm, &vma, BASE + 2 * P, BASE + 4 * P,
-					       flags | VM_UFFD_MISSING,
-					       (struct userfaultfd_ctx *)&ctx_a),
-			 0);
+	assert_int_equal(
+		vma_modify_flags_uffd(mm, &vma, BASE + 2 * P, BASE + 4 * P,
+				      flags | VM_UFFD_MISSING,
+				      (struct userfaultfd_ctx *)&ctx_a),
+		0);
 	assert_int_equal(vma->vm_start, BASE + 2 * P);
 	assert_int_equal(vma->vm_end, BASE + 4 * P);
 	assert_int_equal(mm->map_count, 3);
 	/* The same registration next to it merges with it. */
 	vma = vma_lookup(mm, BASE + 4 * P);
-	assert_int_equal(vma_modify_flags_uffd(mm, &vma, BASE + 4 * P, BASE + 6 * P,
-					       flags | VM_UFFD_MISSING,
-					       (struct userfaultfd_ctx *)&ctx_a),
-			 0);
+	assert_int_equal(
+		vma_modify_flags_uffd(mm, &vma, BASE + 4 * P, BASE + 6 * P,
+				      flags | VM_UFFD_MISSING,
+				      (struct userfaultfd_ctx *)&ctx_a),
+		0);
 	assert_int_equal(vma->vm_start, BASE + 2 * P);
 	assert_int_equal(vma->vm_end, BASE + 6 * P);
 	assert_int_equal(mm->map_count, 3);
 	/* Same flags, another context: never merged. */
 	vma = vma_lookup(mm, BASE + 6 * P);
-	assert_int_equal(vma_modify_flags_uffd(mm, &vma, BASE + 6 * P, BASE + 8 * P,
-					       flags | VM_UFFD_MISSING,
-					       (struct userfaultfd_ctx *)&ctx_b),
-			 0);
+	assert_int_equal(
+		vma_modify_flags_uffd(mm, &vma, BASE + 6 * P, BASE + 8 * P,
+				      flags | VM_UFFD_MISSING,
+				      (struct userfaultfd_ctx *)&ctx_b),
+		0);
 	assert_int_equal(mm->map_count, 3);
 	/* Different modes, same context: never merged either. */
 	vma = vma_lookup(mm, BASE + 4 * P);
-	assert_int_equal(vma_modify_flags_uffd(mm, &vma, BASE + 4 * P, BASE + 6 * P,
-					       flags | VM_UFFD_WP,
-					       (struct userfaultfd_ctx *)&ctx_a),
-			 0);
+	assert_int_equal(
+		vma_modify_flags_uffd(mm, &vma, BASE + 4 * P, BASE + 6 * P,
+				      flags | VM_UFFD_WP,
+				      (struct userfaultfd_ctx *)&ctx_a),
+		0);
 	assert_int_equal(mm->map_count, 4);
 	/* Unregistering [2P, 6P) merges it back into [0, 2P). */
 	vma = vma_lookup(mm, BASE + 2 * P);
-	assert_int_equal(vma_modify_flags_uffd(mm, &vma, BASE + 2 * P, BASE + 4 * P,
-					       flags, NULL), 0);
+	assert_int_equal(vma_modify_flags_uffd(mm, &vma, BASE + 2 * P,
+					       BASE + 4 * P, flags, NULL),
+			 0);
 	vma = vma_lookup(mm, BASE + 4 * P);
-	assert_int_equal(vma_modify_flags_uffd(mm, &vma, BASE + 4 * P, BASE + 6 * P,
-					       flags, NULL), 0);
+	assert_int_equal(vma_modify_flags_uffd(mm, &vma, BASE + 4 * P,
+					       BASE + 6 * P, flags, NULL),
+			 0);
 	assert_int_equal(vma->vm_start, BASE);
 	assert_int_equal(vma->vm_end, BASE + 6 * P);
 	assert_int_equal(mm->map_count, 2);
@@ -307,15 +316,17 @@ static void uffd_modify_hugetlb_refuses_split(void **state)
 	map(mm, BASE, 2 * H, RW, PA | FX | MAP_HUGETLB, NULL, 0);
 	mmap_write_lock(mm);
 	vma = vma_lookup(mm, BASE);
-	assert_int_equal(vma_modify_flags_uffd(mm, &vma, BASE, BASE + P,
-					       vma->vm_flags | VM_UFFD_WP,
-					       (struct userfaultfd_ctx *)&ctx_a),
-			 -EINVAL);
+	assert_int_equal(
+		vma_modify_flags_uffd(mm, &vma, BASE, BASE + P,
+				      vma->vm_flags | VM_UFFD_WP,
+				      (struct userfaultfd_ctx *)&ctx_a),
+		-EINVAL);
 	assert_int_equal(mm->map_count, 1);
-	assert_int_equal(vma_modify_flags_uffd(mm, &vma, BASE, BASE + H,
-					       vma->vm_flags | VM_UFFD_WP,
-					       (struct userfaultfd_ctx *)&ctx_a),
-			 0);
+	assert_int_equal(
+		vma_modify_flags_uffd(mm, &vma, BASE, BASE + H,
+				      vma->vm_flags | VM_UFFD_WP,
+				      (struct userfaultfd_ctx *)&ctx_a),
+		0);
 	assert_int_equal(mm->map_count, 2);
 	mmap_write_unlock(mm);
 	uffdops_mm_destroy(mm);
@@ -328,13 +339,15 @@ static void max_map_count(void **state)
 
 	(void)state;
 	assert_int_equal(uffdops_mm_config(mm, UFFDOPS_MM_MAX_MAP_COUNT, 4), 0);
-	assert_int_equal(uffdops_mm_config(mm, UFFDOPS_MM_MAX_MAP_COUNT, -1), -EINVAL);
+	assert_int_equal(uffdops_mm_config(mm, UFFDOPS_MM_MAX_MAP_COUNT, -1),
+			 -EINVAL);
 	/* Alternate protections so that nothing merges. */
 	for (i = 0; i < 5; i++)
 		map(mm, BASE + 2 * i * P, P, i & 1 ? RO : RW, PA | FX, NULL, 0);
 	/* do_mmap(): map_count > max_map_count -> -ENOMEM. */
 	assert_int_equal(nr_vmas(mm), 5);
-	assert_int_equal(uffdops_mmap(mm, BASE + 20 * P, P, RW, PA | FX, NULL, 0),
+	assert_int_equal(uffdops_mmap(mm, BASE + 20 * P, P, RW, PA | FX, NULL,
+				      0),
 			 -ENOMEM);
 	/* split_vma(): no room for one more VMA. */
 	uffdops_munmap(mm, BASE, P);
@@ -366,10 +379,13 @@ static void tree_stress(void **state)
 		if (op == 0) {
 			int prot = rand_r(&seed) & 1 ? RW : RO;
 
-			map(mm, BASE + start * P, len * P, prot, PA | FX, NULL, 0);
+			map(mm, BASE + start * P, len * P, prot, PA | FX, NULL,
+			    0);
 			memset(shadow + start, prot == RW ? 1 : 2, len);
 		} else if (op == 1) {
-			assert_int_equal(uffdops_munmap(mm, BASE + start * P, len * P), 0);
+			assert_int_equal(uffdops_munmap(mm, BASE + start * P,
+							len * P),
+					 0);
 			memset(shadow + start, 0, len);
 		} else {
 			/* mprotect succeeds only when the range has no hole. */
@@ -380,7 +396,8 @@ static void tree_stress(void **state)
 			if (hole)
 				continue;
 			assert_int_equal(uffdops_mprotect(mm, BASE + start * P,
-							  len * P, RO), 0);
+							  len * P, RO),
+					 0);
 			memset(shadow + start, 2, len);
 		}
 		if (i % 100 == 0)
@@ -393,7 +410,8 @@ static void tree_stress(void **state)
 
 		assert_int_equal(mapped, shadow[p] != 0);
 		if (mapped)
-			assert_int_equal(!!(m.vm_flags & VM_WRITE), shadow[p] == 1);
+			assert_int_equal(!!(m.vm_flags & VM_WRITE),
+					 shadow[p] == 1);
 	}
 	uffdops_mm_destroy(mm);
 }

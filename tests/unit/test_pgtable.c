@@ -19,11 +19,13 @@ static void empty_table_reads_none(void **state)
 
 	(void)state;
 	pgtable_init(&pgt);
-	assert_true(pte_none(pgtable_get(&pgt, 0x7f0000000000UL, PT_LEVEL_PTE)));
+	assert_true(
+		pte_none(pgtable_get(&pgt, 0x7f0000000000UL, PT_LEVEL_PTE)));
 	assert_true(pte_none(pgtable_get(&pgt, 0x200000UL, PT_LEVEL_PMD)));
 	assert_int_equal(pgt.nr_tables, 0);
 	/* Clearing what is not there allocates nothing. */
-	assert_int_equal(pgtable_set(&pgt, 0x1000, PT_LEVEL_PTE, (struct pte){ 0 }), 0);
+	assert_int_equal(
+		pgtable_set(&pgt, 0x1000, PT_LEVEL_PTE, (struct pte){ 0 }), 0);
 	assert_int_equal(pgt.nr_tables, 0);
 }
 
@@ -34,18 +36,21 @@ static void lazy_allocation_and_free(void **state)
 
 	(void)state;
 	pgtable_init(&pgt);
-	assert_int_equal(pgtable_set(&pgt, a, PT_LEVEL_PTE, make_zero_pte()), 0);
+	assert_int_equal(pgtable_set(&pgt, a, PT_LEVEL_PTE, make_zero_pte()),
+			 0);
 	/* PGD, PUD, PMD and one PTE table. */
 	assert_int_equal(pgt.nr_tables, 4);
 	assert_int_equal(pgt.nr_entries, 1);
 	assert_true(is_zero_pte(pgtable_get(&pgt, a, PT_LEVEL_PTE)));
 	/* A neighbour in the same PTE table needs no new table. */
 	assert_int_equal(pgtable_set(&pgt, a + 0x1000, PT_LEVEL_PTE,
-				     make_pte_marker(PTE_MARKER_GUARD)), 0);
+				     make_pte_marker(PTE_MARKER_GUARD)),
+			 0);
 	assert_int_equal(pgt.nr_tables, 4);
 	/* Another PMD region needs one more PTE table. */
 	assert_int_equal(pgtable_set(&pgt, a + PMD_SIZE, PT_LEVEL_PTE,
-				     make_pte_marker(PTE_MARKER_POISONED)), 0);
+				     make_pte_marker(PTE_MARKER_POISONED)),
+			 0);
 	assert_int_equal(pgt.nr_tables, 5);
 	/* Clearing frees what becomes empty, all the way up. */
 	pgtable_set(&pgt, a + PMD_SIZE, PT_LEVEL_PTE, (struct pte){ 0 });
@@ -71,14 +76,16 @@ static void huge_levels(void **state)
 	pgtable_init(&pgt);
 	/* A PMD entry needs PGD, PUD and PMD tables but no PTE table. */
 	assert_int_equal(pgtable_set(&pgt, a, PT_LEVEL_PMD,
-				     make_pte_marker(PTE_MARKER_UFFD_WP)), 0);
+				     make_pte_marker(PTE_MARKER_UFFD_WP)),
+			 0);
 	assert_int_equal(pgt.nr_tables, 3);
 	assert_true(pte_marker_uffd_wp(pgtable_get(&pgt, a, PT_LEVEL_PMD)));
 	/* The PTE level below it reads none. */
 	assert_true(pte_none(pgtable_get(&pgt, a + 0x1000, PT_LEVEL_PTE)));
 	/* A PUD entry under another PGD slot needs one more PUD table. */
 	assert_int_equal(pgtable_set(&pgt, 0x7f8000000000UL, PT_LEVEL_PUD,
-				     make_pte_marker(PTE_MARKER_POISONED)), 0);
+				     make_pte_marker(PTE_MARKER_POISONED)),
+			 0);
 	assert_int_equal(pgt.nr_tables, 4);
 	pgtable_destroy(&pgt);
 	assert_int_equal(pgt.nr_tables, 0);
@@ -89,7 +96,8 @@ static void entry_states(void **state)
 {
 	struct pte none = { 0 }, zero = make_zero_pte();
 	struct pte wp = make_pte_marker(PTE_MARKER_UFFD_WP);
-	struct pte both = make_pte_marker(PTE_MARKER_UFFD_WP | PTE_MARKER_GUARD);
+	struct pte both =
+		make_pte_marker(PTE_MARKER_UFFD_WP | PTE_MARKER_GUARD);
 	struct pte present = mk_pte(NULL, 0, PTE_WRITE | PTE_UFFD_WP);
 
 	(void)state;
@@ -99,10 +107,17 @@ static void entry_states(void **state)
 	assert_false(pte_present(wp));
 	assert_true(is_pte_marker(wp) && pte_marker_uffd_wp(wp));
 	assert_false(pte_uffd_wp(wp));
-	assert_int_equal(pte_marker_get(both), PTE_MARKER_UFFD_WP | PTE_MARKER_GUARD);
+	assert_int_equal(pte_marker_get(both),
+			 PTE_MARKER_UFFD_WP | PTE_MARKER_GUARD);
 	assert_true(pte_uffd_wp(present) && pte_write(present));
 	assert_false(is_pte_marker(present));
 	assert_int_equal(pte_marker_get(present), 0);
+	/* The uffd-wp bit write-protects; clearing it does not unprotect. */
+	present = pte_mkuffd_wp(mk_pte(NULL, 0, PTE_WRITE));
+	assert_true(pte_uffd_wp(present) && !pte_write(present));
+	present = pte_clear_uffd_wp(present);
+	assert_false(pte_uffd_wp(present) || pte_write(present));
+	assert_false(pte_write(pte_wrprotect(mk_pte(NULL, 0, PTE_WRITE))));
 }
 
 static void mapping_references(void **state)
@@ -168,7 +183,8 @@ static void walk_order_and_clear(void **state)
 	for (i = ARRAY_SIZE(offs); i-- > 0;)
 		pgtable_set(&pgt, base + offs[i], PT_LEVEL_PTE,
 			    make_pte_marker(PTE_MARKER_POISONED));
-	pgtable_walk(&pgt, base, base + (2UL << 39), PT_LEVEL_PTE, collect_fn, &c);
+	pgtable_walk(&pgt, base, base + (2UL << 39), PT_LEVEL_PTE, collect_fn,
+		     &c);
 	assert_int_equal(c.n, ARRAY_SIZE(offs));
 	for (i = 0; i < ARRAY_SIZE(offs); i++)
 		assert_int_equal(c.addrs[i], base + offs[i]);
@@ -183,8 +199,8 @@ static void walk_order_and_clear(void **state)
 	pgtable_walk(&pgt, 0, ~0UL, PT_LEVEL_PTE, collect_fn, &c);
 	assert_int_equal(pgt.nr_entries, 3);
 	assert_true(pte_none(pgtable_get(&pgt, base + 0x1000, PT_LEVEL_PTE)));
-	assert_false(pte_none(pgtable_get(&pgt, base + PMD_SIZE + 0x5000,
-					  PT_LEVEL_PTE)));
+	assert_false(pte_none(
+		pgtable_get(&pgt, base + PMD_SIZE + 0x5000, PT_LEVEL_PTE)));
 	/* The entry at base + PUD_SIZE (index 3) was cleared with its tables. */
 	assert_true(pte_none(pgtable_get(&pgt, base + PUD_SIZE, PT_LEVEL_PTE)));
 	pgtable_destroy(&pgt);
@@ -204,6 +220,10 @@ static void memory_follows_population(void **state)
 		pgtable_set(&pgt, 0x40000000UL + i * PAGE_SIZE, PT_LEVEL_PTE,
 			    make_zero_pte());
 	assert_int_equal(pgt.nr_tables, 5);
+	assert_int_equal(pgt.nr_pte_tables, 2);
+	assert_int_equal(pgtable_bytes(&pgt),
+			 2 * (8 + 512 * sizeof(struct pte)) +
+				 3 * (8 + 512 * (8 + sizeof(struct pte))));
 	assert_int_equal(pgt.nr_entries, 1024);
 	/* 4 pages 1 GiB apart: a PUD table shared, a PMD+PTE table each. */
 	pgtable_destroy(&pgt);

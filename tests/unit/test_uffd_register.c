@@ -812,6 +812,8 @@ static void test_unregister_clears_uffd_wp(void **state)
 	assert_false(pagemap_bits(f->mm, BASE + P) & UFFDOPS_PM_UFFD_WP);
 	assert_true(pagemap_bits(f->mm, BASE + P) & UFFDOPS_PM_PRESENT);
 	assert_int_equal(pagemap_bits(f->mm, BASE + 2 * P), 0);
+	/* the page is an ordinary one again: a write goes through */
+	assert_int_equal(uffdops_write_mem(f->mm, BASE + P, &byte, 1, 0), 1);
 	/* a poison marker is not uffd-wp state */
 	pt_lock(f->mm);
 	assert_int_equal(
