@@ -31,10 +31,8 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <inttypes.h>
 #include <limits.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -42,7 +40,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -66,6 +63,9 @@
 #ifndef MADV_GUARD_INSTALL
 #define MADV_GUARD_INSTALL 102
 #define MADV_GUARD_REMOVE 103
+#endif
+#ifndef MADV_DONTNEED_LOCKED
+#define MADV_DONTNEED_LOCKED 24
 #endif
 #ifndef MREMAP_DONTUNMAP
 #define MREMAP_DONTUNMAP 4
@@ -314,6 +314,12 @@ static const struct seq seqs[] = {
 	{ "anon_readonly_write_faults",
 	  .steps = { MMAP(0, 2 * P, RO, PA), WR(0, P, 1), RD(0, 2 * P),
 		     MPROT(0, 2 * P, RW), WR(0, P, 2), RD(0, 2 * P) } },
+	{ "anon_write_only_and_odd_lengths",
+	  .steps = { MMAP(0, 2 * P, PROT_WRITE, PA), RD(0, P), WR(0, P, 1),
+		     RD(0, 2 * P), MPROT(0, 2 * P, PROT_NONE), RD(0, P),
+		     MMAP(8 * P, 5000, RW, PA), RD(8 * P, 3 * P),
+		     MUNMAP(8 * P, 5000), MMAP(16 * P, P + 1, RW, SA),
+		     RD(16 * P, 3 * P) } },
 
 	/* ---- madvise ---- */
 	{ "madv_dontneed_anon",
@@ -341,6 +347,11 @@ static const struct seq seqs[] = {
 		     MADV(0, 4 * P, MADV_FREE), RD(0, 8 * P),
 		     MMAP(16 * P, 4 * P, RW, SA), WR(16 * P, 4 * P, 0x45),
 		     MADV(16 * P, 4 * P, MADV_FREE), RD(16 * P, 4 * P) } },
+	{ "madv_free_then_write",
+	  .steps = { MMAP(0, 4 * P, RW, PA), WR(0, 4 * P, 0x48),
+		     MADV(0, 4 * P, MADV_FREE), WR(P, P, 0x49),
+		     RD(0, 4 * P), MADV(2 * P, 2 * P, MADV_DONTNEED),
+		     MADV(0, 4 * P, MADV_FREE), RD(0, 4 * P) } },
 	{ "madv_populate_anon",
 	  .steps = { MMAP(0, 8 * P, RW, PA),
 		     MADV(0, 4 * P, MADV_POPULATE_READ),
@@ -393,6 +404,19 @@ static const struct seq seqs[] = {
 		     MMAPF(8 * P, 4 * P, RW, PF, 0, 0), RD(8 * P, 4 * P),
 		     WR(8 * P, 2 * P, 0x60), RD(8 * P, 4 * P),
 		     MADV(8 * P, 4 * P, MADV_DONTNEED), RD(8 * P, 4 * P) } },
+	{ "madv_dontneed_locked",
+	  .steps = { MMAP(0, 4 * P, RW, PA), WR(0, 4 * P, 0x51),
+		     MADV(P, 2 * P, MADV_DONTNEED_LOCKED), RD(0, 4 * P),
+		     MMAP(8 * P, 4 * P, RW, SA), WR(8 * P, 4 * P, 0x52),
+		     MADV(8 * P, 4 * P, MADV_DONTNEED_LOCKED),
+		     RD(8 * P, 4 * P) } },
+	{ "madv_populate_private_readonly_file",
+	  .files = { SHMEM(4 * P), RDONLY(0) },
+	  .steps = { MMAPF(0, 4 * P, RW, PF, 1, 0),
+		     MADV(0, 2 * P, MADV_POPULATE_WRITE),
+		     MADV(0, 4 * P, MADV_POPULATE_READ),
+		     MMAPF(8 * P, 4 * P, RO, SF, 1, 0), RD(8 * P, 4 * P),
+		     RD(0, 4 * P) } },
 
 	/* ---- shmem: memfd and MAP_SHARED|MAP_ANONYMOUS ---- */
 	{ "memfd_two_shared_views",
@@ -429,6 +453,12 @@ static const struct seq seqs[] = {
 	  .steps = { MMAPF(0, 8 * P, RW, SF, 0, 0), RD(0, 8 * P),
 		     WR(4 * P, P, 1), MMAPF(16 * P, 8 * P, RW, PF, 0, 0),
 		     RD(16 * P, 8 * P), WR(21 * P, P, 3) } },
+	{ "memfd_map_entirely_beyond_eof",
+	  .files = { SHMEM(2 * P) },
+	  .steps = { MMAPF(0, 2 * P, RW, SF, 0, 4), RD(0, 2 * P),
+		     MADV(0, 2 * P, MADV_POPULATE_READ), TRUNC(0, 8 * P),
+		     RD(0, 2 * P), MMAPF(4 * P, 2 * P, RW, PF, 0, 8),
+		     WR(4 * P, P, 1) } },
 	{ "memfd_truncate_shrink_grow",
 	  .files = { SHMEM(8 * P) },
 	  .steps = { MMAPF(0, 8 * P, RW, SF, 0, 0), WR(0, 8 * P, 0x77),
@@ -446,6 +476,17 @@ static const struct seq seqs[] = {
 	  .steps = { MMAP(0, 8 * P, RW, SA), WR(0, 8 * P, 0x79),
 		     MMAP(2 * P, 2 * P, RW, PA), RD(0, 8 * P),
 		     MUNMAP(2 * P, 2 * P), RD(0, 8 * P) } },
+	{ "memfd_map_fixed_splits_and_refills",
+	  .files = { SHMEM(16 * P) },
+	  .steps = { MMAPF(0, 16 * P, RW, SF, 0, 0), WR(0, 16 * P, 0x7b),
+		     MMAP(4 * P, 2 * P, RW, PA), MUNMAP(10 * P, 2 * P),
+		     RD(0, 16 * P), MMAPF(10 * P, 2 * P, RW, SF, 0, 10),
+		     MMAPF(4 * P, 2 * P, RW, SF, 0, 4), RD(0, 16 * P) } },
+	{ "mprotect_across_file_and_anon",
+	  .files = { SHMEM(8 * P) },
+	  .steps = { MMAPF(0, 4 * P, RW, SF, 0, 0), MMAP(4 * P, 4 * P, RW, PA),
+		     MPROT(2 * P, 4 * P, RO), WR(0, 8 * P, 0x7c),
+		     MPROT(0, 8 * P, RW), RD(0, 8 * P) } },
 	{ "memfd_readonly_handle",
 	  .files = { SHMEM(4 * P), RDONLY(0) },
 	  .steps = { MMAPF(0, 4 * P, RW, SF, 1, 0),
@@ -542,6 +583,30 @@ static const struct seq seqs[] = {
 		     MREMAP(0, H, H, FX, 2 * H), RD(2 * H, P),
 		     MREMAP(2 * H, H, 2 * H, 0, 0),
 		     MREMAP(2 * H + P, P, P, FX, 0) } },
+	{ "hugetlb_private_memfd_cow",
+	  .region = 4 * H,
+	  .files = { HUGEFILE(2 * H) },
+	  .steps = { MMAPF(0, H, RW, SF, 0, 0), WR(0, P, 0x98),
+		     MMAPF(2 * H, H, RW, PF, 0, 0), RD(2 * H, P),
+		     WR(2 * H, P, 0x99), RD(2 * H, 2 * P), RD(0, 2 * P) } },
+	{ "hugetlb_truncate_private",
+	  .region = 4 * H,
+	  .files = { HUGEFILE(2 * H) },
+	  .steps = { MMAPF(0, 2 * H, RW, PF, 0, 0), WR(0, P, 1),
+		     WR(H, P, 2), TRUNC(0, H), RD(0, P), RD(H, P),
+		     TRUNC(0, 2 * H), RD(H, P) } },
+	{ "hugetlb_next_to_base_pages",
+	  .region = 4 * H,
+	  .steps = { MMAP(H - 4 * P, 4 * P, RW, PA), MMAP(H, H, RW, PA | HT),
+		     WR(H - P, 2 * P, 0x9a), MUNMAP(H - 2 * P, 3 * P),
+		     MPROT(H - 2 * P, 3 * P, RO), MMAP(H + P, P, RW, PA),
+		     MUNMAP(H - 2 * P, H + 2 * P), RD(H - P, 2 * P) } },
+	{ "hugetlb_madv_remove_shared",
+	  .region = 4 * H,
+	  .files = { HUGEFILE(2 * H) },
+	  .steps = { MMAPF(0, 2 * H, RW, SF, 0, 0), WR(0, P, 0x9b),
+		     WR(H, 2 * P, 0x9c), MADV(0, H, MADV_REMOVE), RD(0, P),
+		     RD(H, P), MADV(H, P, MADV_REMOVE), RD(H, 2 * P) } },
 
 	/* ---- mremap ---- */
 	{ "mremap_grow_shrink_in_place",
@@ -603,6 +668,24 @@ static const struct seq seqs[] = {
 	  .steps = { MMAPF(0, 8 * P, RW, SF, 0, 0), WR(0, 8 * P, 0xa9),
 		     MREMAP(0, 8 * P, 4 * P, 0, 0),
 		     MREMAP(0, 4 * P, 8 * P, 0, 0), RD(0, 8 * P) } },
+	{ "mremap_shared_anon_beyond_object",
+	  .steps = { MMAP(0, 4 * P, RW, SA), WR(0, 4 * P, 0xaa),
+		     MREMAP(0, 4 * P, 8 * P, 0, 0), RD(0, 8 * P),
+		     MREMAP(0, 8 * P, 8 * P, FX, 16 * P), RD(16 * P, 8 * P) } },
+	{ "mremap_memfd_move_keeps_ptes",
+	  .files = { SHMEM(8 * P) },
+	  .steps = { MMAPF(0, 8 * P, RW, SF, 0, 0), WR(0, 8 * P, 0xab),
+		     MREMAP(0, 8 * P, 8 * P, FX, 16 * P),
+		     MMAP(24 * P, P, RO, PA),
+		     MREMAP(16 * P, 8 * P, 12 * P, MV, 0), RD(0, 12 * P, VAR),
+		     RD(16 * P, P) } },
+	{ "mremap_move_bad_ranges",
+	  .steps = { MMAP(0, 4 * P, RW, PA), MMAP(4 * P, 4 * P, RO, PA),
+		     MREMAP(2 * P, 4 * P, 4 * P, FX, 16 * P),
+		     MREMAP(0, 4 * P, 2 * P, FX, P),
+		     MREMAP(0, 2 * P, 2 * P, FX,
+			    UFFDOPS_TASK_SIZE - REGION_BASE - P),
+		     MREMAP(0, 2 * P, 2 * P, FX, 4 * P), RD(0, 8 * P) } },
 
 	/* ---- fork ---- */
 	{ "fork_anon_cow",
@@ -637,6 +720,23 @@ static const struct seq seqs[] = {
 	  .steps = { MMAP(0, 2 * P, RW, PA), WR(0, 2 * P, 1), FORK(),
 		     WR(0, P, 2), OBS(CHILD), RD(0, 2 * P, CHILD), EXIT(),
 		     OBS() } },
+	{ "fork_guard_markers",
+	  .steps = { MMAP(0, 4 * P, RW, PA), MADV(P, P, MADV_GUARD_INSTALL),
+		     MMAP(8 * P, 4 * P, RW, PA), WR(8 * P, P, 0xb9),
+		     MADV(9 * P, P, MADV_GUARD_INSTALL), FORK(), OBS(CHILD),
+		     RD(0, 4 * P, CHILD), RD(8 * P, 4 * P, CHILD) } },
+	{ "fork_child_mremap",
+	  .steps = { MMAP(0, 4 * P, RW, PA), WR(0, 4 * P, 0xba), FORK(),
+		     MREMAP(0, 4 * P, 4 * P, FX, 16 * P, CHILD),
+		     WR(16 * P, P, 0xbb, CHILD), OBS(), RD(0, 4 * P),
+		     RD(16 * P, 4 * P, CHILD) } },
+	{ "fork_private_file_partial_cow",
+	  .files = { SHMEM(4 * P) },
+	  .steps = { MMAPF(0, 4 * P, RW, SF, 0, 0), WR(0, 4 * P, 0xbc),
+		     MMAPF(8 * P, 4 * P, RW, PF, 0, 0), WR(8 * P, P, 0xbd),
+		     FORK(), WR(9 * P, P, 0xbe, CHILD), RD(8 * P, 4 * P, CHILD),
+		     RD(8 * P, 4 * P), WR(0, 4 * P, 0xbf),
+		     RD(8 * P, 4 * P, CHILD), RD(8 * P, 4 * P) } },
 
 	/* ---- argument checks ---- */
 	{ "mmap_bad_args",
@@ -733,6 +833,19 @@ static unsigned long step_addr(const struct view *v, const struct step *st,
 	default:
 		return v->base + off;
 	}
+}
+
+/* What a touch records when its var was never set. */
+#define SIG_NO_VAR 254
+
+/* A touch relative to a var no call has set: record that, touch nothing. */
+static bool var_missing(const struct view *v, const struct step *st,
+			struct obs *o)
+{
+	if (st->at != AT_VAR || v->var)
+		return false;
+	memset(o->sig, SIG_NO_VAR, o->nrw);
+	return true;
 }
 
 static unsigned long page_align(unsigned long len)
@@ -935,6 +1048,8 @@ static void live_touch_range(struct live *l, const struct step *st,
 	unsigned int n = st->len / P;
 
 	o->nrw = n;
+	if (var_missing(&l->v, st, o))
+		return;
 	for (unsigned int i = 0; i < n; i++)
 		o->sig[i] = live_touch((unsigned char *)(addr + i * P),
 				       st->op == OP_WRITE,
@@ -1129,9 +1244,24 @@ static __attribute__((noreturn)) void live_run(const struct seq *s,
 		}
 		live_step(&l, st, &res[i]);
 	}
-	if (me == BY_PARENT && kid > 0) {
+	/*
+	 * A child lives to the end of the sequence, as the model's does: the
+	 * two hand the token over once more, then the parent lets it go.
+	 */
+	if (me == BY_CHILD) {
+		if (token)
+			send_token(to);
+		wait_token(from);
+		_exit(0);
+	}
+	if (kid > 0) {
 		int status;
 
+		if (!exit_pending) {
+			if (!token)
+				wait_token(from);
+			send_token(to);
+		}
 		if (waitpid(kid, &status, 0) != kid || !WIFEXITED(status) ||
 		    WEXITSTATUS(status))
 			_exit(4);
@@ -1291,6 +1421,8 @@ static void model_step(struct model *m, const struct step *st, struct obs *o)
 	case OP_READ:
 	case OP_WRITE:
 		o->nrw = st->len / P;
+		if (var_missing(v, st, o))
+			break;
 		for (unsigned int i = 0; i < o->nrw; i++)
 			o->sig[i] = model_touch(mm, addr + i * P,
 						st->op == OP_WRITE,
@@ -1466,6 +1598,24 @@ static int pm_diff(const char *what, const uint64_t *a, const uint64_t *b,
 	return diffs;
 }
 
+static const char *sig_name(int sig)
+{
+	switch (sig) {
+	case 0:
+		return "ok";
+	case SIGSEGV:
+		return "SIGSEGV";
+	case SIGBUS:
+		return "SIGBUS";
+	case SIG_NO_VAR:
+		return "not run (no address)";
+	case 255:
+		return "EFAULT without a signal";
+	default:
+		return "?";
+	}
+}
+
 static int rw_diff(const struct obs *a, const struct obs *b, bool print)
 {
 	int diffs = 0;
@@ -1477,15 +1627,10 @@ static int rw_diff(const struct obs *a, const struct obs *b, bool print)
 		if (same)
 			continue;
 		if (print && diffs < 8)
-			printf("      page %u: live %s%s, model %s%s\n", i,
-			       a->sig[i] ? strsignal(a->sig[i]) : "ok",
-			       a->sig[i]		? "" :
-			       a->hash[i] == b->hash[i] ? "" :
-							  " (contents differ)",
-			       b->sig[i] == 255 ? "EFAULT without a signal" :
-			       b->sig[i]	? strsignal(b->sig[i]) :
-						  "ok",
-			       "");
+			printf("      page %u: live %s, model %s%s\n", i,
+			       sig_name(a->sig[i]), sig_name(b->sig[i]),
+			       a->sig[i] == b->sig[i] ? " (contents differ)" :
+							"");
 		diffs++;
 	}
 	return diffs;
@@ -1562,11 +1707,7 @@ static void print_obs(const char *side, const struct obs *o)
 	if (o->nrw) {
 		printf("      %s touched:", side);
 		for (unsigned int i = 0; i < o->nrw && i < 64; i++)
-			printf(" %u:%s", i,
-			       o->sig[i] == SIGSEGV ? "SEGV" :
-			       o->sig[i] == SIGBUS  ? "BUS" :
-			       o->sig[i]	    ? "?" :
-						      "ok");
+			printf(" %u:%s", i, sig_name(o->sig[i]));
 		printf("\n");
 	}
 }
@@ -1614,13 +1755,15 @@ static long free_huge_pages(void)
 		"/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages");
 }
 
+/* Huge pages are needed by hugetlb files and by anonymous MAP_HUGETLB. */
 static bool seq_needs_hugetlb(const struct seq *s)
 {
 	for (int i = 0; i < MAX_FILES; i++)
 		if (s->files[i].type && !strcmp(s->files[i].type, "hugetlb"))
 			return true;
 	for (int i = 0; i < MAX_STEPS && s->steps[i].op; i++)
-		if (s->steps[i].op == OP_MMAP && (s->steps[i].arg2 & HT))
+		if (s->steps[i].op == OP_MMAP && s->steps[i].file < 0 &&
+		    (s->steps[i].arg2 & HT))
 			return true;
 	return false;
 }
