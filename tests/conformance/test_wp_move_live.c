@@ -1,0 +1,1557 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_wp_move_live.c - UFFDIO_WRITEPROTECT and UFFDIO_MOVE on the live
+ * kernel against the model, data-driven: one runner plays every case of a
+ * table (wp_move_cases.h) twice,
+ *  - live: in a forked child, so that every case starts from a clean
+ *    process, with real userfaultfds (userfaultfd(2)) and mappings placed
+ *    with MAP_FIXED at offsets from a base nothing else uses;
+ *  - model: on a fresh uffdops_mm at the same addresses,
+ * and after every step compares what both saw: the return value or errno,
+ * the written-back .move field (preset to a sentinel, so "untouched" is
+ * compared too), the VMAs meeting the region (bounds, rwxp, uffd flags) and,
+ * for every sampled page, its pagemap bits (present 63, swap 62, file 61,
+ * guard 58, uffd-wp 57, exclusive 56; frames compared by identity, in order
+ * of first appearance, so a moved page must keep its frame) and its first
+ * 8 bytes when present.
+ *
+ * Threads blocked in a fault are part of a case: a WAITER step makes a
+ * thread access a page (a read, or a write of the byte already there, so
+ * that contents stay comparable) and reads the fault message (flags and
+ * address are compared); a WOKEN step then says whether it was woken
+ * (finished, or faulted again). The model's thread takes the same fault
+ * with uffdops_handle_mm_fault(), i.e. the model's fault path and
+ * handle_userfault(). A CHANGE step raises mmap_changing: live,
+ * a thread's MADV_DONTNEED blocks in a REMOVE event until UNCHANGE reads
+ * it; on the model the counter is raised directly.
+ *
+ * The last line is "wp/move conformance: N cases compared with the live
+ * kernel, M agree". WP_MOVE_VERBOSE=1 prints every step of both sides,
+ * WP_MOVE_FILTER=<glob> runs some cases. Without userfaultfd every case
+ * skips; hugetlb cases skip when no huge page can be reserved.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "../../src/move.h"
+#include "../../src/uffd.h"
+
+#ifndef MFD_HUGETLB
+#define MFD_HUGETLB 0x0004U
+#endif
+#ifndef MAP_FIXED_NOREPLACE
+#define MAP_FIXED_NOREPLACE 0x100000
+#endif
+#ifndef TMPFS_MAGIC
+#define TMPFS_MAGIC 0x01021994
+#endif
+
+#define P 4096UL
+#define H (2UL << 20)
+
+/* Below the ASan (0x7fff8000) and TSan application limits; 2 MiB aligned. */
+#define REGION_BASE 0x60000000UL
+#define DEFAULT_REGION (16 * P)
+
+#define MAX_STEPS 28
+#define MAX_FILES 2
+#define MAX_CTX 2
+#define MAX_WAITERS 3
+#define MAX_VMAS 8
+#define MAX_PAGES 32
+#define MAX_SAMPLES 16
+
+/* What the kernel must not write over when the spec says "untouched". */
+#define SENTINEL ((__s64)0x5a5aa5a5deadbeefLL)
+
+#define HUGE_PAGES_WANTED 8
+#define HUGE_PAGES_NEEDED 6
+#define NR_HUGEPAGES_PATH "/proc/sys/vm/nr_hugepages"
+#define FREE_HUGEPAGES_PATH \
+	"/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages"
+
+/* Seconds one live case may take; a fault message must come within. */
+#define LIVE_TIMEOUT 30
+#define MSG_TIMEOUT_MS 2000
+/* Seconds the model may take over one case before the suite is killed. */
+#define MODEL_TIMEOUT 60
+/* How long a waiter is given to show it was woken. */
+#define WOKEN_WAIT_MS 300
+
+enum op {
+	OP_END,
+	OP_MMAP, /* off, len, a = prot, b = flags, file, pg = pgoff */
+	OP_UFFD, /* ctx = userfaultfd(O_NONBLOCK) + UFFDIO_API(a = features) */
+	OP_REG, /* UFFDIO_REGISTER { off, len, mode = a } */
+	OP_UNREG, /* UFFDIO_UNREGISTER { off, len } */
+	OP_WAKE, /* UFFDIO_WAKE { off, len } */
+	OP_WP, /* UFFDIO_WRITEPROTECT { off, len, mode = a } */
+	OP_MOVE, /* UFFDIO_MOVE { dst = off, src = src, len, mode = a } */
+	OP_ZERO, /* UFFDIO_ZEROPAGE { off, len } */
+	OP_POISON, /* UFFDIO_POISON { off, len } */
+	OP_WRITE, /* store a + i at each b-spaced (P) address of [off, +len) */
+	OP_TOUCH, /* load from each b-spaced (P) address of [off, +len) */
+	OP_MADV, /* madvise(off, len, a) */
+	OP_FORK, /* fork a child that exits at once */
+	OP_FORKMOVE, /* UFFDIO_MOVE as OP_MOVE, issued by a forked child */
+	OP_CHANGE, /* raise ctx's mmap_changing (REMOVE event on [off, +P)) */
+	OP_UNCHANGE, /* let the event of OP_CHANGE complete */
+	OP_WAITER, /* waiter b accesses off (a = WAIT_*), its msg is read */
+	OP_WOKEN, /* was waiter b woken? 1 or 0 */
+};
+
+/* A waiter's access and the fault it is expected to raise. */
+enum wait_kind {
+	WAIT_READ_MISSING,
+	WAIT_WRITE_MISSING,
+	WAIT_WRITE_WP,
+};
+
+/**
+ * struct step - one call of a case.
+ * @op: enum op.
+ * @ctx: the userfaultfd slot.
+ * @file: OP_MMAP: index into the case's files, -1 for anonymous memory.
+ * @argat: the ioctl argument lives at region + @argoff instead of the
+ *	caller's stack (EFAULT paths).
+ * @off: address, from the region's base (OP_MOVE: dst).
+ * @src: OP_MOVE/OP_FORKMOVE: src, from the base.
+ * @len: length.
+ * @pg: OP_MMAP: pgoff.
+ * @argoff: see @argat.
+ * @a: first argument (see enum op).
+ * @b: second argument (see enum op).
+ */
+struct step {
+	unsigned char op;
+	unsigned char ctx;
+	signed char file;
+	bool argat;
+	unsigned long off;
+	unsigned long src;
+	unsigned long len;
+	unsigned long pg;
+	unsigned long argoff;
+	__u64 a;
+	__u64 b;
+};
+
+/**
+ * struct wcase - one scenario.
+ * @name: the cmocka test name.
+ * @region: bytes from the base the case uses (0: DEFAULT_REGION).
+ * @stride: the pages sampled after each step: every @stride bytes of the
+ *	region (0: P), unless @samples lists offsets.
+ * @samples: explicit sample offsets, ended by the first 0 after index 0.
+ * @files: "shmem" (memfd), "hugetlb" (memfd MFD_HUGETLB) or "file" (a
+ *	regular file on a disk filesystem), with their sizes.
+ * @size: sizes of @files.
+ * @no_frames: frames are not compared (only bits and contents): the case
+ *	has a write fault whose reuse-or-copy choice the live kernel makes
+ *	by reference counts the model does not have (per-CPU LRU batches).
+ * @steps: the calls, up to the first OP_END.
+ */
+struct wcase {
+	const char *name;
+	bool no_frames;
+	unsigned long region;
+	unsigned long stride;
+	unsigned long samples[MAX_SAMPLES];
+	const char *files[MAX_FILES];
+	unsigned long size[MAX_FILES];
+	struct step steps[MAX_STEPS];
+};
+
+/* ------------------------------------------------------------------------ */
+/* The cases.                                                               */
+/* ------------------------------------------------------------------------ */
+
+#define RW (PROT_READ | PROT_WRITE)
+#define PA (MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED)
+#define SF (MAP_SHARED | MAP_FIXED)
+#define PF (MAP_PRIVATE | MAP_FIXED)
+#define HT MAP_HUGETLB
+
+#define UM UFFDIO_REGISTER_MODE_MISSING
+#define UW UFFDIO_REGISTER_MODE_WP
+#define WPM UFFDIO_WRITEPROTECT_MODE_WP
+#define WDW UFFDIO_WRITEPROTECT_MODE_DONTWAKE
+#define MDW UFFDIO_MOVE_MODE_DONTWAKE
+#define MAL UFFDIO_MOVE_MODE_ALLOW_SRC_HOLES
+#define UNPOP UFFD_FEATURE_WP_UNPOPULATED
+#define ASYNC UFFD_FEATURE_WP_ASYNC
+#define EVREM UFFD_FEATURE_EVENT_REMOVE
+
+/* clang-format off */
+#define MAP(o, l, pr, fl)                                                      \
+	{ .op = OP_MMAP, .off = (o), .len = (l), .a = (pr), .b = (fl),         \
+	  .file = -1 }
+#define MAPF(o, l, pr, fl, f, p)                                               \
+	{ .op = OP_MMAP, .off = (o), .len = (l), .a = (pr), .b = (fl),         \
+	  .file = (f), .pg = (p) }
+#define UFFD(c, feat) { .op = OP_UFFD, .ctx = (c), .a = (feat) }
+#define REG(c, o, l, m) { .op = OP_REG, .ctx = (c), .off = (o), .len = (l),    \
+			  .a = (m) }
+#define UNREG(c, o, l) { .op = OP_UNREG, .ctx = (c), .off = (o), .len = (l) }
+#define WAKE(c, o, l) { .op = OP_WAKE, .ctx = (c), .off = (o), .len = (l) }
+#define WP(c, o, l, m, ...)                                                    \
+	{ .op = OP_WP, .ctx = (c), .off = (o), .len = (l), .a = (m),           \
+	  __VA_ARGS__ }
+#define MOVE(c, d, s, l, m, ...)                                               \
+	{ .op = OP_MOVE, .ctx = (c), .off = (d), .src = (s), .len = (l),       \
+	  .a = (m), __VA_ARGS__ }
+#define FORKMOVE(c, d, s, l, m)                                                \
+	{ .op = OP_FORKMOVE, .ctx = (c), .off = (d), .src = (s), .len = (l),   \
+	  .a = (m) }
+#define ZERO(c, o, l) { .op = OP_ZERO, .ctx = (c), .off = (o), .len = (l) }
+#define POISON(c, o, l) { .op = OP_POISON, .ctx = (c), .off = (o), .len = (l) }
+#define WRITE(o, l, v) { .op = OP_WRITE, .off = (o), .len = (l), .a = (v) }
+#define WRITEH(o, l, v)                                                        \
+	{ .op = OP_WRITE, .off = (o), .len = (l), .a = (v), .b = H }
+#define TOUCH(o, l) { .op = OP_TOUCH, .off = (o), .len = (l) }
+#define MADV(o, l, adv) { .op = OP_MADV, .off = (o), .len = (l), .a = (adv) }
+#define FORK() { .op = OP_FORK }
+#define CHANGE(c, o) { .op = OP_CHANGE, .ctx = (c), .off = (o) }
+#define UNCHANGE(c) { .op = OP_UNCHANGE, .ctx = (c) }
+#define WAITER(w, c, o, k)                                                     \
+	{ .op = OP_WAITER, .b = (w), .ctx = (c), .off = (o), .a = (k) }
+#define WOKEN(w) { .op = OP_WOKEN, .b = (w) }
+/* Modifier: the ioctl argument at region offset @o. */
+#define ARG(o) .argat = true, .argoff = (o)
+/* clang-format on */
+
+#include "wp_move_cases.h"
+
+/* ------------------------------------------------------------------------ */
+/* Observations.                                                            */
+/* ------------------------------------------------------------------------ */
+
+#define PM_PRESENT (1ULL << 63)
+#define PM_SWAP (1ULL << 62)
+#define PM_FILE (1ULL << 61)
+#define PM_GUARD (1ULL << 58)
+#define PM_UFFD_WP (1ULL << 57)
+#define PM_EXCLUSIVE (1ULL << 56)
+#define PM_FRAME ((1ULL << 55) - 1)
+#define PM_COMPARED \
+	(PM_PRESENT | PM_SWAP | PM_FILE | PM_GUARD | PM_UFFD_WP | PM_EXCLUSIVE)
+
+#define UF_M 1 /* um, VM_UFFD_MISSING */
+#define UF_W 2 /* uw, VM_UFFD_WP */
+#define UF_I 4 /* ui, VM_UFFD_MINOR */
+
+struct vma_obs {
+	long start;
+	long end;
+	char perm[5];
+	unsigned char uffd;
+};
+
+/* @frame holds the raw frame until canonicalized, then an identity. */
+struct page_obs {
+	__u64 bits;
+	__u64 frame;
+	__u64 word;
+};
+
+/**
+ * struct obs - what one side saw after one step.
+ * @done: the step ran.
+ * @ret: 0, a value (OP_WAITER: the message flags; OP_WOKEN: 0 or 1), or a
+ *	negative errno.
+ * @field: OP_MOVE: .move afterwards; OP_WAITER: the message address from
+ *	the base; else SENTINEL.
+ * @nvma: VMAs meeting the region (-1: unreadable).
+ * @vma: the first MAX_VMAS of them.
+ * @npages: pages sampled.
+ * @pg: their state.
+ */
+struct obs {
+	bool done;
+	long ret;
+	__s64 field;
+	int nvma;
+	struct vma_obs vma[MAX_VMAS];
+	int npages;
+	struct page_obs pg[MAX_PAGES];
+};
+
+enum live_status {
+	LIVE_RAN,
+	LIVE_SKIPPED,
+	LIVE_SETUP_FAILED,
+};
+
+struct live_result {
+	int status;
+	char why[160];
+	struct obs obs[MAX_STEPS];
+};
+
+static unsigned long case_region(const struct wcase *c)
+{
+	return c->region ? c->region : DEFAULT_REGION;
+}
+
+/* The sampled offsets of @c into @out; returns how many. */
+static int case_samples(const struct wcase *c, unsigned long *out)
+{
+	unsigned long stride = c->stride ? c->stride : P, off;
+	int n = 0;
+
+	if (c->samples[1] || c->samples[0]) {
+		for (int i = 0; i < MAX_SAMPLES; i++) {
+			if (i && !c->samples[i])
+				break;
+			out[n++] = c->samples[i];
+		}
+		return n;
+	}
+	for (off = 0; off < case_region(c) && n < MAX_PAGES; off += stride)
+		out[n++] = off;
+	return n;
+}
+
+static void add_vma(struct obs *o, unsigned long start, unsigned long end,
+		    const char perm[4], unsigned char uffd, unsigned long lo,
+		    unsigned long hi)
+{
+	struct vma_obs *v;
+
+	if (end <= lo || start >= hi)
+		return;
+	if (o->nvma >= MAX_VMAS) {
+		o->nvma++; /* counted, not stored: shows as a mismatch */
+		return;
+	}
+	v = &o->vma[o->nvma++];
+	v->start = (long)(start - lo);
+	v->end = (long)(end - lo);
+	memcpy(v->perm, perm, 4);
+	v->perm[4] = '\0';
+	v->uffd = uffd;
+}
+
+/* The ioctl argument of @st in @buf; its size; *@cmd set. */
+static size_t build_arg(const struct step *st, unsigned long base, void *buf,
+			unsigned long *cmd)
+{
+	switch (st->op) {
+	case OP_REG: {
+		struct uffdio_register r = {
+			.range = { .start = base + st->off, .len = st->len },
+			.mode = st->a,
+		};
+
+		memcpy(buf, &r, sizeof(r));
+		*cmd = UFFDIO_REGISTER;
+		return sizeof(r);
+	}
+	case OP_UNREG:
+	case OP_WAKE: {
+		struct uffdio_range r = { .start = base + st->off,
+					  .len = st->len };
+
+		memcpy(buf, &r, sizeof(r));
+		*cmd = st->op == OP_UNREG ? UFFDIO_UNREGISTER : UFFDIO_WAKE;
+		return sizeof(r);
+	}
+	case OP_WP: {
+		struct uffdio_writeprotect w = {
+			.range = { .start = base + st->off, .len = st->len },
+			.mode = st->a,
+		};
+
+		memcpy(buf, &w, sizeof(w));
+		*cmd = UFFDIO_WRITEPROTECT;
+		return sizeof(w);
+	}
+	case OP_ZERO: {
+		struct uffdio_zeropage z = {
+			.range = { .start = base + st->off, .len = st->len },
+			.zeropage = SENTINEL,
+		};
+
+		memcpy(buf, &z, sizeof(z));
+		*cmd = UFFDIO_ZEROPAGE;
+		return sizeof(z);
+	}
+	case OP_POISON: {
+		struct uffdio_poison p = {
+			.range = { .start = base + st->off, .len = st->len },
+			.updated = SENTINEL,
+		};
+
+		memcpy(buf, &p, sizeof(p));
+		*cmd = UFFDIO_POISON;
+		return sizeof(p);
+	}
+	default: { /* OP_MOVE, OP_FORKMOVE */
+		struct uffdio_move m = {
+			.dst = base + st->off,
+			.src = base + st->src,
+			.len = st->len,
+			.mode = st->a,
+			.move = SENTINEL,
+		};
+
+		memcpy(buf, &m, sizeof(m));
+		*cmd = UFFDIO_MOVE;
+		return sizeof(m);
+	}
+	}
+}
+
+/* The .move field of a MOVE argument in @buf, SENTINEL for other ops. */
+static __s64 arg_field(const struct step *st, const void *buf)
+{
+	__s64 v;
+
+	if (st->op != OP_MOVE && st->op != OP_FORKMOVE)
+		return SENTINEL;
+	memcpy(&v, (const char *)buf + offsetof(struct uffdio_move, move),
+	       sizeof(v));
+	return v;
+}
+
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+static unsigned int wait_flags(__u64 kind)
+{
+	return kind == WAIT_READ_MISSING ? 0 : FAULT_FLAG_WRITE;
+}
+
+/* ------------------------------------------------------------------------ */
+/* The live side: a forked child that reports through a pipe.               */
+/* ------------------------------------------------------------------------ */
+
+struct live_waiter {
+	pthread_t thread;
+	bool started;
+	unsigned long addr;
+	bool write;
+	int ctx;
+	atomic_bool done;
+};
+
+struct live {
+	const struct wcase *c;
+	unsigned long base;
+	int files[MAX_FILES];
+	int ctx[MAX_CTX];
+	int mem_fd;
+	int pagemap_fd;
+	struct live_waiter waiter[MAX_WAITERS];
+	/* OP_CHANGE's thread and the address it advises */
+	pthread_t change_thread;
+	bool change_started;
+	unsigned long change_addr;
+};
+
+static char smaps_buf[1 << 19];
+
+static ssize_t read_whole(const char *path, char *buf, size_t size)
+{
+	ssize_t len = 0, r;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	while ((r = read(fd, buf + len, size - 1 - len)) > 0)
+		len += r;
+	close(fd);
+	buf[len] = '\0';
+	return len;
+}
+
+static unsigned char vmflags_uffd(const char *p)
+{
+	unsigned char f = 0;
+
+	p += strlen("VmFlags:");
+	while (*p && *p != '\n') {
+		while (*p == ' ')
+			p++;
+		if (p[0] == 'u' && p[1] &&
+		    (p[2] == ' ' || p[2] == '\n' || !p[2]))
+			f |= p[1] == 'm' ? UF_M :
+			     p[1] == 'w' ? UF_W :
+			     p[1] == 'i' ? UF_I :
+					   0;
+		while (*p && *p != ' ' && *p != '\n')
+			p++;
+	}
+	return f;
+}
+
+static void live_vmas(struct obs *o, unsigned long lo, unsigned long hi)
+{
+	struct vma_obs *cur = NULL;
+	const char *p = smaps_buf;
+
+	o->nvma = 0;
+	if (read_whole("/proc/self/smaps", smaps_buf, sizeof(smaps_buf)) < 0) {
+		o->nvma = -1;
+		return;
+	}
+	while (*p) {
+		unsigned long start, end;
+		char *q;
+
+		if (*p != 'V' && sscanf(p, "%lx-%lx", &start, &end) == 2) {
+			int before = o->nvma;
+
+			q = strchr(p, ' ');
+			add_vma(o, start, end, q ? q + 1 : "????", 0, lo, hi);
+			cur = o->nvma > before && o->nvma <= MAX_VMAS ?
+				      &o->vma[o->nvma - 1] :
+				      NULL;
+		} else if (cur && !strncmp(p, "VmFlags:", 8)) {
+			cur->uffd = vmflags_uffd(p);
+		}
+		while (*p && *p != '\n')
+			p++;
+		if (*p)
+			p++;
+	}
+}
+
+static void live_pages(struct live *l, struct obs *o)
+{
+	unsigned long off[MAX_PAGES];
+
+	o->npages = case_samples(l->c, off);
+	for (int i = 0; i < o->npages; i++) {
+		unsigned long addr = l->base + off[i];
+		struct page_obs *pg = &o->pg[i];
+		__u64 e = 0;
+
+		if (pread(l->pagemap_fd, &e, sizeof(e),
+			  (off_t)(addr / P * sizeof(e))) != sizeof(e))
+			e = ~0ULL;
+		pg->bits = e & PM_COMPARED;
+		pg->frame = e & PM_FRAME;
+		pg->word = 0;
+		if ((e & PM_PRESENT) &&
+		    pread(l->mem_fd, &pg->word, sizeof(pg->word),
+			  (off_t)addr) != sizeof(pg->word))
+			pg->word = ~0ULL;
+	}
+}
+
+static long sys_ret(long r)
+{
+	return r == -1 ? -errno : r;
+}
+
+static void live_ioctl(struct live *l, const struct step *st, struct obs *o)
+{
+	unsigned char buf[64] __attribute__((aligned(8))) = { 0 };
+	unsigned long cmd, uaddr = l->base + st->argoff;
+	size_t size = build_arg(st, l->base, buf, &cmd);
+	int fd = l->ctx[st->ctx];
+
+	if (!st->argat) {
+		o->ret = sys_ret(ioctl(fd, cmd, buf));
+		o->field = arg_field(st, buf);
+		return;
+	}
+	/* Placed with /proc/self/mem whatever the protection; unmapped: EFAULT. */
+	(void)!pwrite(l->mem_fd, buf, size, (off_t)uaddr);
+	o->ret = sys_ret(ioctl(fd, cmd, (void *)uaddr));
+	if (pread(l->mem_fd, buf, size, (off_t)uaddr) != (ssize_t)size)
+		o->field = SENTINEL;
+	else
+		o->field = arg_field(st, buf);
+}
+
+/* OP_FORKMOVE: the MOVE issued by a forked child holding the descriptor. */
+static void live_forkmove(struct live *l, const struct step *st, struct obs *o)
+{
+	unsigned char buf[64] __attribute__((aligned(8))) = { 0 };
+	long res[2] = { -ENOSYS, SENTINEL };
+	unsigned long cmd;
+	int pfd[2], status;
+	pid_t pid;
+
+	build_arg(st, l->base, buf, &cmd);
+	if (pipe(pfd)) {
+		o->ret = -errno;
+		return;
+	}
+	pid = fork();
+	if (pid == 0) {
+		res[0] = sys_ret(ioctl(l->ctx[st->ctx], cmd, buf));
+		res[1] = arg_field(st, buf);
+		(void)!write(pfd[1], res, sizeof(res));
+		_exit(0);
+	}
+	close(pfd[1]);
+	if (pid < 0 || read(pfd[0], res, sizeof(res)) != sizeof(res))
+		res[0] = -EIO;
+	close(pfd[0]);
+	if (pid > 0)
+		waitpid(pid, &status, 0);
+	o->ret = res[0];
+	o->field = res[1];
+}
+
+static void *live_change_thread(void *arg)
+{
+	struct live *l = arg;
+
+	madvise((void *)l->change_addr, P, MADV_DONTNEED);
+	return NULL;
+}
+
+/* Waits for a message on @fd; reads it into @msg. */
+static bool live_read_msg(int fd, struct uffd_msg *msg, int timeout_ms)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+	if (poll(&pfd, 1, timeout_ms) != 1 || !(pfd.revents & POLLIN))
+		return false;
+	return read(fd, msg, sizeof(*msg)) == sizeof(*msg);
+}
+
+static void *live_waiter_thread(void *arg)
+{
+	struct live_waiter *w = arg;
+
+	volatile char *p = (volatile char *)w->addr;
+
+	/* a write stores what is there: the contents stay the model's */
+	if (w->write)
+		*p = *p;
+	else
+		(void)*p;
+	atomic_store(&w->done, true);
+	return NULL;
+}
+
+static void live_waiter(struct live *l, const struct step *st, struct obs *o)
+{
+	struct live_waiter *w = &l->waiter[st->b];
+	struct uffd_msg msg;
+
+	w->addr = l->base + st->off;
+	w->write = wait_flags(st->a) & FAULT_FLAG_WRITE;
+	w->ctx = l->ctx[st->ctx];
+	atomic_store(&w->done, false);
+	if (pthread_create(&w->thread, NULL, live_waiter_thread, w)) {
+		o->ret = -EAGAIN;
+		return;
+	}
+	/* never joined: one still blocked dies with the process */
+	pthread_detach(w->thread);
+	w->started = true;
+	if (!live_read_msg(w->ctx, &msg, MSG_TIMEOUT_MS)) {
+		o->ret = -ETIMEDOUT;
+		return;
+	}
+	o->ret = msg.event == UFFD_EVENT_PAGEFAULT ?
+			 (long)msg.arg.pagefault.flags :
+			 -EPROTO;
+	o->field = (__s64)(msg.arg.pagefault.address - l->base);
+}
+
+/* Woken: it finished, or it faulted again (a new message for its page). */
+static long live_woken(struct live *l, const struct step *st)
+{
+	struct live_waiter *w = &l->waiter[st->b];
+	long end = now_ms() + WOKEN_WAIT_MS;
+	struct uffd_msg msg;
+
+	if (!w->started)
+		return -ESRCH;
+	while (now_ms() < end) {
+		if (atomic_load(&w->done))
+			return 1;
+		if (live_read_msg(w->ctx, &msg, 5))
+			return msg.event == UFFD_EVENT_PAGEFAULT &&
+			       msg.arg.pagefault.address ==
+				       (w->addr & ~(P - 1));
+	}
+	return atomic_load(&w->done);
+}
+
+static void live_step(struct live *l, const struct step *st, struct obs *o)
+{
+	unsigned long addr = l->base + st->off, step = st->b ? st->b : P;
+
+	o->field = SENTINEL;
+	switch (st->op) {
+	case OP_MMAP: {
+		long r = sys_ret(syscall(
+			SYS_mmap, addr, st->len, (int)st->a, (int)st->b,
+			st->file >= 0 ? l->files[st->file] : -1, st->pg * P));
+
+		o->ret = r < 0 ? r : r - (long)l->base;
+		break;
+	}
+	case OP_UFFD: {
+		struct uffdio_api api = { .api = UFFD_API, .features = st->a };
+		long fd = sys_ret(
+			syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK));
+
+		o->ret = fd < 0 ? fd :
+				  sys_ret(ioctl((int)fd, UFFDIO_API, &api));
+		if (fd >= 0)
+			l->ctx[st->ctx] = (int)fd;
+		break;
+	}
+	case OP_WRITE:
+		for (unsigned long i = 0; i * step < st->len; i++)
+			*(volatile __u64 *)(addr + i * step) = st->a + i;
+		o->ret = 0;
+		break;
+	case OP_TOUCH:
+		for (unsigned long i = 0; i * step < st->len; i++)
+			(void)*(volatile __u64 *)(addr + i * step);
+		o->ret = 0;
+		break;
+	case OP_MADV:
+		o->ret = sys_ret(madvise((void *)addr, st->len, (int)st->a));
+		break;
+	case OP_FORK: {
+		pid_t pid = fork();
+		int status;
+
+		if (pid == 0)
+			_exit(0);
+		o->ret = pid < 0 ? -errno :
+				   (waitpid(pid, &status, 0) == pid ? 0 :
+								      -ECHILD);
+		break;
+	}
+	case OP_FORKMOVE:
+		live_forkmove(l, st, o);
+		break;
+	case OP_CHANGE: {
+		struct pollfd pfd = { .fd = l->ctx[st->ctx], .events = POLLIN };
+
+		l->change_addr = addr;
+		o->ret = -pthread_create(&l->change_thread, NULL,
+					 live_change_thread, l);
+		l->change_started = !o->ret;
+		/* the REMOVE event is queued once mmap_changing is raised */
+		if (!o->ret && poll(&pfd, 1, MSG_TIMEOUT_MS) != 1)
+			o->ret = -ETIMEDOUT;
+		break;
+	}
+	case OP_UNCHANGE: {
+		struct uffd_msg msg;
+
+		o->ret = -ESRCH;
+		if (!l->change_started)
+			break;
+		o->ret = read(l->ctx[st->ctx], &msg, sizeof(msg)) ==
+						 sizeof(msg) &&
+					 msg.event == UFFD_EVENT_REMOVE ?
+				 0 :
+				 -EPROTO;
+		/* the advising thread lowers mmap_changing on its way out */
+		pthread_join(l->change_thread, NULL);
+		l->change_started = false;
+		break;
+	}
+	case OP_WAITER:
+		live_waiter(l, st, o);
+		break;
+	case OP_WOKEN:
+		o->ret = live_woken(l, st);
+		break;
+	default:
+		live_ioctl(l, st, o);
+		break;
+	}
+	live_vmas(o, l->base, l->base + case_region(l->c));
+	live_pages(l, o);
+	o->done = true;
+}
+
+static int live_open_files(struct live *l)
+{
+	for (int i = 0; i < MAX_FILES; i++) {
+		const char *type = l->c->files[i];
+		int fd = -1;
+
+		l->files[i] = -1;
+		if (!type)
+			continue;
+		if (!strcmp(type, "shmem")) {
+			fd = memfd_create("wp_move", MFD_CLOEXEC);
+		} else if (!strcmp(type, "hugetlb")) {
+			fd = memfd_create("wp_move_huge",
+					  MFD_CLOEXEC | MFD_HUGETLB);
+		} else if (!strcmp(type, "file")) {
+			char tmpl[] = "/var/tmp/uffdops_wp_move_XXXXXX";
+
+			fd = mkostemp(tmpl, O_CLOEXEC);
+			if (fd >= 0)
+				unlink(tmpl);
+		}
+		if (fd < 0)
+			return -errno;
+		l->files[i] = fd;
+		if (ftruncate(fd, (off_t)l->c->size[i]))
+			return -errno;
+	}
+	return 0;
+}
+
+static void send_result(int fd, const struct live_result *res)
+{
+	const char *p = (const char *)res;
+	size_t left = sizeof(*res);
+
+	while (left) {
+		ssize_t w = write(fd, p, left);
+
+		if (w <= 0)
+			_exit(3);
+		p += w;
+		left -= (size_t)w;
+	}
+}
+
+static __attribute__((noreturn)) void live_run(const struct wcase *c, int out)
+{
+	static struct live_result res;
+	struct live l = { .c = c, .base = REGION_BASE };
+	unsigned long region = case_region(c);
+	void *probe;
+	int r;
+
+	alarm(LIVE_TIMEOUT);
+	memset(&res, 0, sizeof(res));
+	for (int i = 0; i < MAX_CTX; i++)
+		l.ctx[i] = -1;
+	l.mem_fd = open("/proc/self/mem", O_RDWR | O_CLOEXEC);
+	l.pagemap_fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	r = l.mem_fd < 0 || l.pagemap_fd < 0 ? -errno : live_open_files(&l);
+	if (r) {
+		res.status = LIVE_SETUP_FAILED;
+		snprintf(res.why, sizeof(res.why), "setting up: %s",
+			 strerror(-r));
+		send_result(out, &res);
+		_exit(0);
+	}
+	/* The region must hold nothing of the process's. */
+	probe = mmap((void *)l.base, region, PROT_NONE,
+		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE |
+			     MAP_NORESERVE,
+		     -1, 0);
+	if (probe != (void *)l.base) {
+		res.status = LIVE_SKIPPED;
+		snprintf(res.why, sizeof(res.why),
+			 "the region is in use in the live process");
+		send_result(out, &res);
+		_exit(0);
+	}
+	munmap(probe, region);
+	for (int i = 0; i < MAX_STEPS && c->steps[i].op != OP_END; i++)
+		live_step(&l, &c->steps[i], &res.obs[i]);
+	res.status = LIVE_RAN;
+	send_result(out, &res);
+	/* blocked waiters die with the process */
+	_exit(0);
+}
+
+/* ------------------------------------------------------------------------ */
+/* The model side.                                                          */
+/* ------------------------------------------------------------------------ */
+
+static struct {
+	bool no_zero_page; /* pvm_no_zero_page=1 on the kernel command line */
+} machine;
+
+struct model_waiter {
+	pthread_t thread;
+	bool started;
+	struct uffdops_mm *mm;
+	struct uffdops_ctx *ctx;
+	unsigned long addr;
+	unsigned int flags;
+	atomic_bool done;
+};
+
+struct model {
+	const struct wcase *c;
+	unsigned long base;
+	struct uffdops_mm *mm;
+	struct uffdops_file *files[MAX_FILES];
+	struct uffdops_ctx *ctx[MAX_CTX];
+	struct model_waiter waiter[MAX_WAITERS];
+};
+
+static struct uffdops_map model_maps_buf[64];
+
+static void model_vmas(struct model *m, struct obs *o)
+{
+	int nr = uffdops_maps(m->mm, model_maps_buf, 64);
+
+	o->nvma = 0;
+	if (nr > 64)
+		nr = 64;
+	for (int i = 0; i < nr; i++) {
+		const struct uffdops_map *v = &model_maps_buf[i];
+		char perm[4] = {
+			v->vm_flags & VM_READ ? 'r' : '-',
+			v->vm_flags & VM_WRITE ? 'w' : '-',
+			v->vm_flags & VM_EXEC ? 'x' : '-',
+			v->vm_flags & VM_MAYSHARE ? 's' : 'p',
+		};
+
+		add_vma(o, v->start, v->end, perm,
+			(v->vm_flags & VM_UFFD_MISSING ? UF_M : 0) |
+				(v->vm_flags & VM_UFFD_WP ? UF_W : 0) |
+				(v->vm_flags & VM_UFFD_MINOR ? UF_I : 0),
+			m->base, m->base + case_region(m->c));
+	}
+}
+
+static void model_pages(struct model *m, struct obs *o)
+{
+	unsigned long off[MAX_PAGES];
+
+	o->npages = case_samples(m->c, off);
+	for (int i = 0; i < o->npages; i++) {
+		unsigned long addr = m->base + off[i];
+		struct page_obs *pg = &o->pg[i];
+		struct uffdops_pagemap_entry e;
+
+		uffdops_pagemap(m->mm, addr, &e);
+		pg->bits = e.bits & PM_COMPARED;
+		pg->frame = e.bits & PM_FRAME;
+		pg->word = 0;
+		if ((e.bits & PM_PRESENT) &&
+		    uffdops_read_mem(m->mm, addr, &pg->word, sizeof(pg->word),
+				     UFFDOPS_ACCESS_NOFAULT |
+					     UFFDOPS_ACCESS_FORCE) !=
+			    sizeof(pg->word))
+			pg->word = ~0ULL;
+	}
+}
+
+static void model_ioctl(struct model *m, const struct step *st, struct obs *o)
+{
+	unsigned char buf[64] __attribute__((aligned(8))) = { 0 };
+	unsigned long cmd, uaddr = m->base + st->argoff;
+	size_t size = build_arg(st, m->base, buf, &cmd);
+	struct uffdops_ctx *ctx = m->ctx[st->ctx];
+
+	if (!st->argat) {
+		o->ret = uffdops_ioctl(ctx, cmd, buf);
+		o->field = arg_field(st, buf);
+	} else {
+		(void)uffdops_write_mem(m->mm, uaddr, buf, size,
+					UFFDOPS_ACCESS_FORCE);
+		o->ret = uffdops_ioctl_uaddr(ctx, cmd, uaddr);
+		if (uffdops_read_mem(m->mm, uaddr, buf, size,
+				     UFFDOPS_ACCESS_FORCE) != (ssize_t)size)
+			o->field = SENTINEL;
+		else
+			o->field = arg_field(st, buf);
+	}
+}
+
+static void model_forkmove(struct model *m, const struct step *st,
+			   struct obs *o)
+{
+	unsigned char buf[64] __attribute__((aligned(8))) = { 0 };
+	struct uffdops_mm *child = NULL, *prev;
+	unsigned long cmd;
+
+	build_arg(st, m->base, buf, &cmd);
+	o->ret = uffdops_fork(m->mm, &child);
+	if (o->ret)
+		return;
+	/* the child task issues the ioctl with the inherited descriptor */
+	prev = uffd_set_current_mm(child);
+	o->ret = uffdops_ioctl(m->ctx[st->ctx], cmd, buf);
+	uffd_set_current_mm(prev);
+	o->field = arg_field(st, buf);
+	uffdops_mm_destroy(child);
+}
+
+static void *model_waiter_thread(void *arg)
+{
+	struct model_waiter *w = arg;
+
+	/*
+	 * The same access as the live thread's, as a fault taken by a CPU
+	 * (no bytes copied: the live write stores what is there).
+	 */
+	uffdops_handle_mm_fault(w->mm, w->addr, FAULT_FLAG_USER | w->flags);
+	atomic_store(&w->done, true);
+	return NULL;
+}
+
+static void model_waiter(struct model *m, const struct step *st, struct obs *o)
+{
+	struct model_waiter *w = &m->waiter[st->b];
+	struct uffdops_ctx *ctx = m->ctx[st->ctx];
+	struct uffd_msg msg;
+
+	w->mm = m->mm;
+	w->ctx = ctx;
+	w->addr = m->base + st->off;
+	w->flags = wait_flags(st->a);
+	atomic_store(&w->done, false);
+	if (pthread_create(&w->thread, NULL, model_waiter_thread, w)) {
+		o->ret = -EAGAIN;
+		return;
+	}
+	w->started = true;
+	if (!(uffdops_poll(ctx, MSG_TIMEOUT_MS) & POLLIN) ||
+	    uffdops_read(ctx, &msg, sizeof(msg)) != sizeof(msg)) {
+		o->ret = -ETIMEDOUT;
+		return;
+	}
+	o->ret = msg.event == UFFD_EVENT_PAGEFAULT ?
+			 (long)msg.arg.pagefault.flags :
+			 -EPROTO;
+	o->field = (__s64)(msg.arg.pagefault.address - m->base);
+	/*
+	 * handle_userfault() queues the message, then re-checks the entry
+	 * under the mmap lock before sleeping: wait for that, so that the
+	 * next step cannot resolve the fault before the thread is asleep
+	 * (the live thread is asleep long before this side's next step).
+	 */
+	mmap_write_lock(m->mm);
+	mmap_write_unlock(m->mm);
+}
+
+static long model_woken(struct model *m, const struct step *st)
+{
+	struct model_waiter *w = &m->waiter[st->b];
+	long end = now_ms() + WOKEN_WAIT_MS;
+	struct uffd_msg msg;
+
+	if (!w->started)
+		return -ESRCH;
+	while (now_ms() < end) {
+		if (atomic_load(&w->done))
+			return 1;
+		if ((uffdops_poll(w->ctx, 5) & POLLIN) &&
+		    uffdops_read(w->ctx, &msg, sizeof(msg)) == sizeof(msg))
+			return msg.event == UFFD_EVENT_PAGEFAULT &&
+			       msg.arg.pagefault.address ==
+				       (w->addr & ~(P - 1));
+	}
+	return atomic_load(&w->done);
+}
+
+static void model_step(struct model *m, const struct step *st, struct obs *o)
+{
+	unsigned long addr = m->base + st->off, step = st->b ? st->b : P;
+
+	o->field = SENTINEL;
+	switch (st->op) {
+	case OP_MMAP: {
+		long r = uffdops_mmap(m->mm, addr, st->len, (int)st->a,
+				      (int)st->b,
+				      st->file >= 0 ? m->files[st->file] : NULL,
+				      st->pg);
+
+		o->ret = r < 0 ? r : r - (long)m->base;
+		break;
+	}
+	case OP_UFFD: {
+		struct uffdio_api api = { .api = UFFD_API, .features = st->a };
+
+		o->ret = uffdops_userfaultfd(m->mm, O_CLOEXEC | O_NONBLOCK,
+					     &m->ctx[st->ctx]);
+		if (!o->ret)
+			o->ret = uffdops_ioctl(m->ctx[st->ctx], UFFDIO_API,
+					       &api);
+		break;
+	}
+	case OP_WRITE:
+		o->ret = 0;
+		for (unsigned long i = 0; i * step < st->len && !o->ret; i++) {
+			__u64 v = st->a + i;
+
+			if (uffdops_write_mem(m->mm, addr + i * step, &v,
+					      sizeof(v), 0) != sizeof(v))
+				o->ret = -EFAULT;
+		}
+		break;
+	case OP_TOUCH:
+		o->ret = 0;
+		for (unsigned long i = 0; i * step < st->len && !o->ret; i++) {
+			__u64 v;
+
+			if (uffdops_read_mem(m->mm, addr + i * step, &v,
+					     sizeof(v), 0) != sizeof(v))
+				o->ret = -EFAULT;
+		}
+		break;
+	case OP_MADV:
+		o->ret = uffdops_madvise(m->mm, addr, st->len, (int)st->a);
+		break;
+	case OP_FORK: {
+		struct uffdops_mm *child = NULL;
+
+		o->ret = uffdops_fork(m->mm, &child);
+		uffdops_mm_destroy(child);
+		break;
+	}
+	case OP_FORKMOVE:
+		model_forkmove(m, st, o);
+		break;
+	case OP_CHANGE:
+		/* a non-cooperative event in flight (userfaultfd_remove()) */
+		atomic_fetch_add(&m->ctx[st->ctx]->mmap_changing, 1);
+		o->ret = 0;
+		break;
+	case OP_UNCHANGE:
+		atomic_fetch_sub(&m->ctx[st->ctx]->mmap_changing, 1);
+		o->ret = 0;
+		break;
+	case OP_WAITER:
+		model_waiter(m, st, o);
+		break;
+	case OP_WOKEN:
+		o->ret = model_woken(m, st);
+		break;
+	default:
+		model_ioctl(m, st, o);
+		break;
+	}
+	model_vmas(m, o);
+	model_pages(m, o);
+	o->done = true;
+}
+
+/* Play @c on the model; 0 or a negative errno from setting up. */
+static int model_run(const struct wcase *c, struct obs *res)
+{
+	struct model m = { .c = c, .base = REGION_BASE };
+	int r;
+
+	r = uffdops_mm_create(&m.mm);
+	if (r)
+		return r;
+	r = uffdops_mm_config(m.mm, UFFDOPS_MM_NO_ZERO_PAGE,
+			      machine.no_zero_page);
+	for (int i = 0; !r && i < MAX_FILES; i++)
+		if (c->files[i])
+			r = uffdops_file_create(c->files[i], c->size[i],
+						&m.files[i]);
+	for (int i = 0; !r && i < MAX_STEPS && c->steps[i].op != OP_END; i++)
+		model_step(&m, &c->steps[i], &res[i]);
+	/* release wakes every waiter still blocked */
+	for (int i = 0; i < MAX_CTX; i++)
+		uffdops_close(m.ctx[i]);
+	for (int i = 0; i < MAX_WAITERS; i++)
+		if (m.waiter[i].started)
+			pthread_join(m.waiter[i].thread, NULL);
+	uffdops_mm_destroy(m.mm);
+	for (int i = 0; i < MAX_FILES; i++)
+		if (m.files[i])
+			uffdops_file_close(m.files[i]);
+	return r;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Comparison.                                                              */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * Replace every frame by its identity: the index of its first appearance
+ * in the case (present frames and swap-entry frames counted apart).
+ */
+static void canonicalize(struct obs *o, int nsteps)
+{
+	static __u64 seen[2][MAX_STEPS * MAX_PAGES];
+	int nseen[2] = { 0, 0 };
+
+	for (int s = 0; s < nsteps; s++) {
+		for (int i = 0; i < o[s].npages; i++) {
+			struct page_obs *pg = &o[s].pg[i];
+			int k = pg->bits & PM_PRESENT ? 0 : 1, j;
+
+			if (!(pg->bits & (PM_PRESENT | PM_SWAP))) {
+				pg->frame = 0;
+				continue;
+			}
+			for (j = 0; j < nseen[k] && seen[k][j] != pg->frame;
+			     j++)
+				;
+			if (j == nseen[k])
+				seen[k][nseen[k]++] = pg->frame;
+			pg->frame = (__u64)j + 1;
+		}
+	}
+}
+
+static void describe_ret(long r, char *buf, size_t size)
+{
+	if (r < 0 && r > -4096)
+		snprintf(buf, size, "-%s",
+			 strerrorname_np((int)-r) ? strerrorname_np((int)-r) :
+						    "?");
+	else
+		snprintf(buf, size, "%#lx", r);
+}
+
+static const char *const op_name[] = {
+	[OP_MMAP] = "mmap",	      [OP_UFFD] = "userfaultfd+API",
+	[OP_REG] = "REGISTER",	      [OP_UNREG] = "UNREGISTER",
+	[OP_WAKE] = "WAKE",	      [OP_WP] = "WRITEPROTECT",
+	[OP_MOVE] = "MOVE",	      [OP_ZERO] = "ZEROPAGE",
+	[OP_POISON] = "POISON",	      [OP_WRITE] = "write",
+	[OP_TOUCH] = "read",	      [OP_MADV] = "madvise",
+	[OP_FORK] = "fork",	      [OP_FORKMOVE] = "MOVE from a child",
+	[OP_CHANGE] = "event begins", [OP_UNCHANGE] = "event ends",
+	[OP_WAITER] = "waiter",	      [OP_WOKEN] = "woken?",
+};
+
+static void describe_step(const struct step *st, char *buf, size_t size)
+{
+	snprintf(buf, size,
+		 "%s(ctx %u, off %#lx, src %#lx, len %#lx, a %#llx, b %#llx%s)",
+		 op_name[st->op], st->ctx, st->off, st->src, st->len,
+		 (unsigned long long)st->a, (unsigned long long)st->b,
+		 st->argat ? ", arg in the region" : "");
+}
+
+static void page_str(const struct page_obs *pg, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s%s%s%s%s%s#%llu:%llx",
+		 pg->bits & PM_PRESENT ? "p" : "-",
+		 pg->bits & PM_SWAP ? "s" : "", pg->bits & PM_FILE ? "f" : "",
+		 pg->bits & PM_GUARD ? "g" : "",
+		 pg->bits & PM_UFFD_WP ? "w" : "",
+		 pg->bits & PM_EXCLUSIVE ? "x" : "",
+		 (unsigned long long)pg->frame, (unsigned long long)pg->word);
+}
+
+static void print_obs(const char *side, const struct obs *o)
+{
+	char r[32], p[64];
+
+	describe_ret(o->ret, r, sizeof(r));
+	printf("      %s: ret %s", side, r);
+	if (o->field != SENTINEL)
+		printf(" field %lld", (long long)o->field);
+	printf("\n        VMAs:");
+	for (int i = 0; i < o->nvma && i < MAX_VMAS; i++)
+		printf(" [%#lx-%#lx %s%s%s%s]", o->vma[i].start, o->vma[i].end,
+		       o->vma[i].perm, o->vma[i].uffd & UF_M ? " um" : "",
+		       o->vma[i].uffd & UF_W ? " uw" : "",
+		       o->vma[i].uffd & UF_I ? " ui" : "");
+	printf("\n        pages:");
+	for (int i = 0; i < o->npages; i++) {
+		page_str(&o->pg[i], p, sizeof(p));
+		printf(" %s", p);
+	}
+	printf("\n");
+}
+
+static bool obs_equal(const struct obs *a, const struct obs *b, bool frames)
+{
+	if (a->done != b->done || a->ret != b->ret || a->field != b->field ||
+	    a->nvma != b->nvma || a->npages != b->npages)
+		return false;
+	for (int i = 0; i < a->nvma && i < MAX_VMAS; i++)
+		if (a->vma[i].start != b->vma[i].start ||
+		    a->vma[i].end != b->vma[i].end ||
+		    strcmp(a->vma[i].perm, b->vma[i].perm) ||
+		    a->vma[i].uffd != b->vma[i].uffd)
+			return false;
+	for (int i = 0; i < a->npages; i++)
+		if (a->pg[i].bits != b->pg[i].bits ||
+		    (frames && a->pg[i].frame != b->pg[i].frame) ||
+		    a->pg[i].word != b->pg[i].word)
+			return false;
+	return true;
+}
+
+/* ------------------------------------------------------------------------ */
+/* The suite.                                                               */
+/* ------------------------------------------------------------------------ */
+
+static struct {
+	const char *uffd_skip;
+	char uffd_why[160];
+	bool have_hugetlb;
+	bool have_disk_file;
+	bool verbose;
+	long saved_nr_hugepages; /* -1 when the sysctl was not changed */
+	int compared;
+	int agreed;
+	int skipped;
+	struct obs model_res[MAX_STEPS];
+	struct live_result live_res;
+} env = { .saved_nr_hugepages = -1 };
+
+static long read_long(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	long v = -1;
+
+	if (f) {
+		if (fscanf(f, "%ld", &v) != 1)
+			v = -1;
+		fclose(f);
+	}
+	return v;
+}
+
+static int write_long(const char *path, long v)
+{
+	FILE *f = fopen(path, "w");
+	int r;
+
+	if (!f)
+		return -errno;
+	r = fprintf(f, "%ld\n", v) > 0 ? 0 : -EIO;
+	if (fclose(f))
+		r = -errno;
+	return r;
+}
+
+static bool cmdline_has(const char *word)
+{
+	char buf[4096];
+
+	if (read_whole("/proc/cmdline", buf, sizeof(buf)) < 0)
+		return false;
+	for (char *save, *tok = strtok_r(buf, " \n", &save); tok;
+	     tok = strtok_r(NULL, " \n", &save))
+		if (!strcmp(tok, word))
+			return true;
+	return false;
+}
+
+static void probe_userfaultfd(void)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	int fd = (int)syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+
+	if (fd < 0 || ioctl(fd, UFFDIO_API, &api)) {
+		snprintf(env.uffd_why, sizeof(env.uffd_why),
+			 "userfaultfd(2)/UFFDIO_API fail with %s",
+			 strerrorname_np(errno) ? strerrorname_np(errno) : "?");
+		env.uffd_skip = env.uffd_why;
+	}
+	if (fd >= 0)
+		close(fd);
+}
+
+/* Group setup: reserve huge pages through vm.nr_hugepages if need be. */
+static void reserve_huge_pages(void)
+{
+	long free_pages = read_long(FREE_HUGEPAGES_PATH);
+
+	if (free_pages >= 0 && free_pages < HUGE_PAGES_WANTED &&
+	    geteuid() == 0) {
+		env.saved_nr_hugepages = read_long(NR_HUGEPAGES_PATH);
+		if (env.saved_nr_hugepages >= 0)
+			write_long(NR_HUGEPAGES_PATH,
+				   env.saved_nr_hugepages + HUGE_PAGES_WANTED -
+					   free_pages);
+		free_pages = read_long(FREE_HUGEPAGES_PATH);
+	}
+	env.have_hugetlb = free_pages >= HUGE_PAGES_NEEDED;
+	if (!env.have_hugetlb)
+		printf("wp/move conformance: only %ld free 2 MiB huge pages (need %d, %s): hugetlb cases will be skipped\n",
+		       free_pages, HUGE_PAGES_NEEDED,
+		       geteuid() ? "not root" : "could not reserve");
+}
+
+static int suite_setup(void **state)
+{
+	struct statfs sfs;
+
+	(void)state;
+	env.verbose = getenv("WP_MOVE_VERBOSE") != NULL;
+	machine.no_zero_page = cmdline_has("pvm_no_zero_page=1");
+	probe_userfaultfd();
+	if (env.uffd_skip) {
+		printf("wp/move conformance: %s: every case will be skipped\n",
+		       env.uffd_skip);
+		return 0;
+	}
+	env.have_disk_file = statfs("/var/tmp", &sfs) == 0 &&
+			     sfs.f_type != TMPFS_MAGIC &&
+			     access("/var/tmp", W_OK) == 0;
+	if (!env.have_disk_file)
+		printf("wp/move conformance: /var/tmp is not a writable disk filesystem: regular-file cases will be skipped\n");
+	reserve_huge_pages();
+	return 0;
+}
+
+static int suite_teardown(void **state)
+{
+	(void)state;
+	if (env.saved_nr_hugepages >= 0)
+		write_long(NR_HUGEPAGES_PATH, env.saved_nr_hugepages);
+	if (env.skipped)
+		printf("wp/move conformance: %d cases skipped\n", env.skipped);
+	printf("wp/move conformance: %d cases compared with the live kernel, %d agree\n",
+	       env.compared, env.agreed);
+	return 0;
+}
+
+static bool case_uses_hugetlb(const struct wcase *c)
+{
+	for (int i = 0; i < MAX_FILES; i++)
+		if (c->files[i] && !strcmp(c->files[i], "hugetlb"))
+			return true;
+	for (int i = 0; i < MAX_STEPS && c->steps[i].op != OP_END; i++)
+		if (c->steps[i].op == OP_MMAP && (c->steps[i].b & HT))
+			return true;
+	return false;
+}
+
+static bool case_uses_file(const struct wcase *c)
+{
+	for (int i = 0; i < MAX_FILES; i++)
+		if (c->files[i] && !strcmp(c->files[i], "file"))
+			return true;
+	return false;
+}
+
+static void run_live(const struct wcase *c)
+{
+	char *p = (char *)&env.live_res;
+	size_t got = 0;
+	int pfd[2], status;
+	pid_t pid;
+
+	assert_int_equal(pipe2(pfd, O_CLOEXEC), 0);
+	fflush(stdout);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(pfd[0]);
+		live_run(c, pfd[1]);
+	}
+	close(pfd[1]);
+	while (got < sizeof(env.live_res)) {
+		ssize_t r = read(pfd[0], p + got, sizeof(env.live_res) - got);
+
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	close(pfd[0]);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	if (got != sizeof(env.live_res) || !WIFEXITED(status) ||
+	    WEXITSTATUS(status)) {
+		env.compared++;
+		fail_msg("%s: the live run failed (status %#x, %zu bytes)",
+			 c->name, status, got);
+	}
+	if (env.live_res.status == LIVE_SETUP_FAILED) {
+		env.compared++;
+		fail_msg("%s: setting up the live run failed: %s", c->name,
+			 env.live_res.why);
+	}
+}
+
+static void run_case(void **state)
+{
+	const struct wcase *c = *state;
+	int nsteps = 0, nbad = 0, r;
+
+	if (env.uffd_skip || (case_uses_hugetlb(c) && !env.have_hugetlb) ||
+	    (case_uses_file(c) && !env.have_disk_file)) {
+		env.skipped++;
+		printf("%s: skipped, %s\n", c->name,
+		       env.uffd_skip	    ? env.uffd_skip :
+		       case_uses_hugetlb(c) ? "no free hugetlb pages" :
+					      "no disk filesystem at /var/tmp");
+		skip();
+	}
+	while (nsteps < MAX_STEPS && c->steps[nsteps].op != OP_END)
+		nsteps++;
+	memset(&env.live_res, 0, sizeof(env.live_res));
+	memset(env.model_res, 0, sizeof(env.model_res));
+	run_live(c);
+	if (env.live_res.status == LIVE_SKIPPED) {
+		env.skipped++;
+		printf("%s: skipped, %s\n", c->name, env.live_res.why);
+		skip();
+	}
+	/* a model that blocks where the kernel does not: fail, do not hang */
+	alarm(MODEL_TIMEOUT);
+	r = model_run(c, env.model_res);
+	alarm(0);
+	env.compared++;
+	if (r)
+		fail_msg("%s: setting up the model failed: %s", c->name,
+			 strerror(-r));
+	canonicalize(env.live_res.obs, nsteps);
+	canonicalize(env.model_res, nsteps);
+	for (int i = 0; i < nsteps; i++) {
+		const struct obs *a = &env.live_res.obs[i];
+		const struct obs *b = &env.model_res[i];
+		bool ok = obs_equal(a, b, !c->no_frames);
+		char d[200];
+
+		if (ok && !env.verbose)
+			continue;
+		describe_step(&c->steps[i], d, sizeof(d));
+		if (!ok && !nbad++)
+			printf("%s: disagreement:\n", c->name);
+		if (!ok || env.verbose) {
+			printf("    %s step %d: %s%s\n", c->name, i, d,
+			       ok ? "" : "   <-- differs");
+			print_obs("live ", a);
+			print_obs("model", b);
+		}
+	}
+	if (!nbad) {
+		env.agreed++;
+		return;
+	}
+	fail_msg("%s: the model and the kernel disagree on %d of %d steps",
+		 c->name, nbad, nsteps);
+}
+
+int main(void)
+{
+	static struct CMUnitTest tests[ARRAY_SIZE(cases)];
+	const char *filter = getenv("WP_MOVE_FILTER");
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		tests[i].name = cases[i].name;
+		tests[i].test_func = run_case;
+		tests[i].initial_state = (void *)&cases[i];
+	}
+	if (filter)
+		cmocka_set_test_filter(filter);
+	return _cmocka_run_group_tests("wp_move_live", tests, ARRAY_SIZE(cases),
+				       suite_setup, suite_teardown);
+}
