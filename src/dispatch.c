@@ -7,27 +7,34 @@
  * §2.0, §2.1, §2.4.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/ioctl.h>
 
 #include <linux/fs.h>
 
+#include "mfill.h"
+#include "move.h"
 #include "trace.h"
 #include "uffd.h"
+#include "wp.h"
 
 static int userfaultfd_api(struct uffdops_ctx *ctx,
 			   const struct uffd_ioctl *io);
 static int userfaultfd_wake(struct uffdops_ctx *ctx,
 			    const struct uffd_ioctl *io);
 
-#define UFFD_IOCTL(_cmd, _type, _in, _out_field, _handler)    \
+/* A command whose last field is written back and not read. */
+#define UFFD_IOCTL(_cmd, _type, _out_field, _handler)         \
 	{                                                     \
-		.cmd = _cmd, .name = #_cmd, .in_size = _in,   \
+		.cmd = _cmd, .name = #_cmd,                   \
+		.in_size = offsetof(_type, _out_field),       \
 		.out_off = offsetof(_type, _out_field),       \
 		.out_size = sizeof(((_type *)0)->_out_field), \
 		.handler = _handler,                          \
 	}
 
+/* A command that only reads its structure. */
 #define UFFD_IOCTL_NO_OUT(_cmd, _type, _handler)                      \
 	{                                                             \
 		.cmd = _cmd, .name = #_cmd, .in_size = sizeof(_type), \
@@ -47,24 +54,21 @@ static const struct uffd_ioctl_desc uffd_ioctls[] = {
 	  .in_size = sizeof(struct uffdio_api),
 	  .out_size = sizeof(struct uffdio_api),
 	  .handler = userfaultfd_api },
-	UFFD_IOCTL(UFFDIO_REGISTER, struct uffdio_register,
-		   offsetof(struct uffdio_register, ioctls), ioctls,
+	UFFD_IOCTL(UFFDIO_REGISTER, struct uffdio_register, ioctls,
 		   userfaultfd_register),
 	UFFD_IOCTL_NO_OUT(UFFDIO_UNREGISTER, struct uffdio_range,
 			  userfaultfd_unregister),
 	UFFD_IOCTL_NO_OUT(UFFDIO_WAKE, struct uffdio_range, userfaultfd_wake),
-	UFFD_IOCTL(UFFDIO_COPY, struct uffdio_copy,
-		   offsetof(struct uffdio_copy, copy), copy, NULL),
-	UFFD_IOCTL(UFFDIO_ZEROPAGE, struct uffdio_zeropage,
-		   offsetof(struct uffdio_zeropage, zeropage), zeropage, NULL),
-	UFFD_IOCTL(UFFDIO_MOVE, struct uffdio_move,
-		   offsetof(struct uffdio_move, move), move, NULL),
+	UFFD_IOCTL(UFFDIO_COPY, struct uffdio_copy, copy, userfaultfd_copy),
+	UFFD_IOCTL(UFFDIO_ZEROPAGE, struct uffdio_zeropage, zeropage,
+		   userfaultfd_zeropage),
+	UFFD_IOCTL(UFFDIO_MOVE, struct uffdio_move, move, userfaultfd_move),
 	UFFD_IOCTL_NO_OUT(UFFDIO_WRITEPROTECT, struct uffdio_writeprotect,
-			  NULL),
-	UFFD_IOCTL(UFFDIO_CONTINUE, struct uffdio_continue,
-		   offsetof(struct uffdio_continue, mapped), mapped, NULL),
-	UFFD_IOCTL(UFFDIO_POISON, struct uffdio_poison,
-		   offsetof(struct uffdio_poison, updated), updated, NULL),
+			  userfaultfd_writeprotect),
+	UFFD_IOCTL(UFFDIO_CONTINUE, struct uffdio_continue, mapped,
+		   userfaultfd_continue),
+	UFFD_IOCTL(UFFDIO_POISON, struct uffdio_poison, updated,
+		   userfaultfd_poison),
 };
 
 /* The command values carry the structure sizes of spec §0. */
@@ -77,6 +81,13 @@ _Static_assert(_IOC_SIZE(UFFDIO_MOVE) == 40, "uffdio_move");
 _Static_assert(_IOC_SIZE(UFFDIO_WRITEPROTECT) == 24, "uffdio_writeprotect");
 _Static_assert(_IOC_SIZE(UFFDIO_CONTINUE) == 32, "uffdio_continue");
 _Static_assert(_IOC_SIZE(UFFDIO_POISON) == 32, "uffdio_poison");
+/* ... and the fields written back sit where spec §0 says. */
+_Static_assert(offsetof(struct uffdio_register, ioctls) == 24, "ioctls");
+_Static_assert(offsetof(struct uffdio_copy, copy) == 32, "copy");
+_Static_assert(offsetof(struct uffdio_zeropage, zeropage) == 24, "zeropage");
+_Static_assert(offsetof(struct uffdio_move, move) == 32, "move");
+_Static_assert(offsetof(struct uffdio_continue, mapped) == 24, "mapped");
+_Static_assert(offsetof(struct uffdio_poison, updated) == 24, "updated");
 
 /* ------------------------------------------------------------------------ */
 /* Argument copies.                                                          */

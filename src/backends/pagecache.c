@@ -41,10 +41,17 @@ int pagecache_fill_folio(struct uffdops_vma *vma, unsigned long dst_addr,
 		ret = -EFAULT;
 		goto out_put;
 	}
-	/* shmem_add_to_page_cache(): an index already cached -> -EEXIST */
+	/*
+	 * shmem_mfill_atomic_pte(): the folio enters the cache locked and stays
+	 * locked until the core has mapped it; shmem_add_to_page_cache(): an
+	 * index already cached -> -EEXIST.
+	 */
+	uffdops_folio_lock(folio);
 	ret = uffdops_filemap_add_folio(inode, folio, index);
-	if (ret)
+	if (ret) {
+		uffdops_folio_unlock(folio);
 		goto out_put;
+	}
 	*foliop = folio;
 	return 0;
 out_put:

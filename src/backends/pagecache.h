@@ -30,7 +30,8 @@ int pagecache_get_folio(struct uffdops_inode *inode, pgoff_t pgoff,
  * @dst_addr: the destination address, aligned to the folio size.
  * @src: a folio-sized buffer of the caller's data, or NULL.
  * @order: folio order.
- * @foliop: set to the inserted folio, with a reference for the caller.
+ * @foliop: set to the inserted folio, locked, with a reference for the
+ *	caller.
  *
  * Return: 0, -ENOMEM, -EFAULT past EOF, -EEXIST when a folio is cached.
  */
