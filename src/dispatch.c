@@ -43,9 +43,7 @@ static int userfaultfd_wake(struct uffdops_ctx *ctx,
 
 /*
  * The ten commands of userfaultfd_ioctl() with the bytes each copies in and
- * the field each writes back (spec §0). COPY, ZEROPAGE, MOVE, WRITEPROTECT,
- * CONTINUE and POISON are decoded and checked (D1, D2) but have no handler
- * yet: they are the next release's (mfill.c, wp.c, move.c).
+ * the field each writes back (spec §0).
  */
 static const struct uffd_ioctl_desc uffd_ioctls[] = {
 	/* UFFDIO_API copies the whole structure in and out */
@@ -135,39 +133,90 @@ int uffd_copy_to_user(const struct uffd_ioctl *io, size_t off, const void *src,
 /* Range validation.                                                         */
 /* ------------------------------------------------------------------------ */
 
-int validate_range(struct uffdops_mm *mm, const char *op, __u64 start,
-		   __u64 len)
+int validate_unaligned_range(struct uffdops_mm *mm, const char *op, __u64 start,
+			     __u64 len)
 {
+	static const char kfn[] = "validate_unaligned_range";
 	const __u64 task_size = UFFDOPS_TASK_SIZE;
 
-	/* validate_range(): start page-aligned */
-	if (trace_check(mm, op, "start is not page-aligned", "validate_range",
-			start & ~PAGE_MASK ? -EINVAL : 0, start))
-		return -EINVAL;
-	/*
-	 * validate_unaligned_range(); 6.18.44 no longer checks mmap_min_addr
-	 * (upstream 161ce69c2c89, spec §0).
-	 */
-	if (trace_check(mm, op, "len is not a multiple of the page size",
-			"validate_unaligned_range",
-			len & ~PAGE_MASK ? -EINVAL : 0, start))
-		return -EINVAL;
-	if (trace_check(mm, op, "len is 0", "validate_unaligned_range",
-			!len ? -EINVAL : 0, start))
-		return -EINVAL;
-	if (trace_check(mm, op, "start is at or above the task size",
-			"validate_unaligned_range",
-			start >= task_size ? -EINVAL : 0, start))
-		return -EINVAL;
-	if (trace_check(mm, op, "start + len is above the task size",
-			"validate_unaligned_range",
-			len > task_size - start ? -EINVAL : 0, start))
-		return -EINVAL;
-	if (trace_check(mm, op, "start + len wraps around",
-			"validate_unaligned_range",
+	/* 6.18.44 no longer checks mmap_min_addr (upstream 161ce69c2c89) */
+	if (trace_check(mm, op, "len is not a multiple of the page size", kfn,
+			len & ~PAGE_MASK ? -EINVAL : 0, start) ||
+	    trace_check(mm, op, "len is 0", kfn, !len ? -EINVAL : 0, start) ||
+	    trace_check(mm, op, "start is at or above the task size", kfn,
+			start >= task_size ? -EINVAL : 0, start) ||
+	    trace_check(mm, op, "start + len is above the task size", kfn,
+			len > task_size - start ? -EINVAL : 0, start) ||
+	    trace_check(mm, op, "start + len wraps around", kfn,
 			start + len <= start ? -EINVAL : 0, start))
 		return -EINVAL;
 	return 0;
+}
+
+int validate_range(struct uffdops_mm *mm, const char *op, __u64 start,
+		   __u64 len)
+{
+	/* validate_range(): start page-aligned, then the unaligned checks */
+	if (trace_check(mm, op, "start is not page-aligned", "validate_range",
+			start & ~PAGE_MASK ? -EINVAL : 0, start))
+		return -EINVAL;
+	return validate_unaligned_range(mm, op, start, len);
+}
+
+/* ------------------------------------------------------------------------ */
+/* The output-field and partial-progress rules of the range ioctls.          */
+/* ------------------------------------------------------------------------ */
+
+/* put_user() of the s64 result field. */
+static int put_result(const struct uffd_ioctl *io, __s64 val)
+{
+	return uffd_copy_to_user(io, io->desc->out_off, &val, sizeof(val));
+}
+
+int uffd_mmap_changing(struct uffdops_ctx *ctx, const struct uffd_ioctl *io,
+		       const char *kfn)
+{
+	struct uffdops_mm *mm = ctx->mm;
+	int ret;
+
+	if (!trace_check(mm, io->op, "a non-cooperative event is in flight",
+			 kfn, atomic_load(&ctx->mmap_changing) ? -EAGAIN : 0,
+			 0))
+		return 0;
+	/* userfaultfd_copy() & co: -EAGAIN in the field before reading the rest */
+	if (!io->desc->out_size)
+		return -EAGAIN;
+	ret = put_result(io, -EAGAIN);
+	return trace_check(mm, io->op, "put_user of -EAGAIN", kfn,
+			   ret ? ret : -EAGAIN, 0);
+}
+
+int uffd_mmget(struct uffdops_ctx *ctx, const struct uffd_ioctl *io,
+	       const char *kfn)
+{
+	/* userfaultfd_copy() & co: mmget_not_zero() fails once the mm has gone */
+	return trace_check(ctx->mm, io->op, "mmget_not_zero of the context's mm",
+			   kfn, mmget_not_zero(ctx->mm) ? 0 : -ESRCH, 0);
+}
+
+int uffd_range_result(struct uffdops_ctx *ctx, const struct uffd_ioctl *io,
+		      const char *kfn, __u64 dst, __u64 len, ssize_t done,
+		      bool dontwake)
+{
+	struct uffdops_mm *mm = ctx->mm;
+
+	/* put_user() of the result; failing, the work stays and nobody wakes */
+	if (trace_check(mm, io->op, "put_user of the result", kfn,
+			put_result(io, done), dst))
+		return -EFAULT;
+	if (done < 0)
+		return (int)done;
+	/* wake_userfault() of [dst, dst + done) unless DONTWAKE */
+	if (!dontwake)
+		wake_userfault(ctx, dst, (unsigned long)done);
+	/* a short operation hides its error behind -EAGAIN */
+	return trace_check(mm, io->op, "the whole range was done (else EAGAIN)",
+			   kfn, (__u64)done == len ? 0 : -EAGAIN, dst);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -359,9 +408,6 @@ static int userfaultfd_ioctl(struct uffdops_ctx *ctx, unsigned long cmd_arg,
 	if (trace_check(mm, io->op, "command is one of the ten UFFDIO_* values",
 			kfn, io->desc ? 0 : -EINVAL, 0))
 		return -EINVAL;
-	if (trace_check(mm, io->op, "command modelled by this release",
-			"libuffdops", io->desc->handler ? 0 : -EOPNOTSUPP, 0))
-		return -EOPNOTSUPP;
 	return io->desc->handler(ctx, io);
 }
 

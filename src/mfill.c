@@ -1119,26 +1119,6 @@ ssize_t mfill_atomic(struct uffdops_ctx *ctx, const char *op,
 /* The ioctls (fs/userfaultfd.c).                                            */
 /* ------------------------------------------------------------------------ */
 
-int validate_unaligned_range(struct uffdops_mm *mm, const char *op, __u64 start,
-			     __u64 len)
-{
-	static const char kfn[] = "validate_unaligned_range";
-	const __u64 task_size = UFFDOPS_TASK_SIZE;
-
-	/* 6.18.44 no longer checks mmap_min_addr (upstream 161ce69c2c89) */
-	if (trace_check(mm, op, "len is not a multiple of the page size", kfn,
-			len & ~PAGE_MASK ? -EINVAL : 0, start) ||
-	    trace_check(mm, op, "len is 0", kfn, !len ? -EINVAL : 0, start) ||
-	    trace_check(mm, op, "start is at or above the task size", kfn,
-			start >= task_size ? -EINVAL : 0, start) ||
-	    trace_check(mm, op, "start + len is above the task size", kfn,
-			len > task_size - start ? -EINVAL : 0, start) ||
-	    trace_check(mm, op, "start + len wraps around", kfn,
-			start + len <= start ? -EINVAL : 0, start))
-		return -EINVAL;
-	return 0;
-}
-
 /**
  * struct mfill_ioctl - what distinguishes the four fill ioctls.
  * @kfn: the fs/userfaultfd.c handler.
@@ -1176,12 +1156,6 @@ _Static_assert(offsetof(struct uffdio_zeropage, mode) ==
 			       offsetof(struct mfill_range_arg, mode),
 	       "range ioctl layout");
 
-/* Write the s64 result field (the output-field rule, §2.0). */
-static int put_result(const struct uffd_ioctl *io, __s64 val)
-{
-	return uffd_copy_to_user(io, io->desc->out_off, &val, sizeof(val));
-}
-
 /* userfaultfd_copy() ... userfaultfd_poison(). */
 static int userfaultfd_mfill(struct uffdops_ctx *ctx,
 			     const struct uffd_ioctl *io,
@@ -1194,13 +1168,9 @@ static int userfaultfd_mfill(struct uffdops_ctx *ctx,
 	int ret;
 
 	/* C1/Z1/N1/P1: mmap_changing -> field -EAGAIN, before reading the rest */
-	if (atomic_load(&ctx->mmap_changing)) {
-		ret = trace_check(mm, io->op, "put_user of -EAGAIN", fi->kfn,
-				  put_result(io, -EAGAIN), 0);
-		return trace_check(mm, io->op,
-				   "mmap_changing (a non-cooperative event)",
-				   fi->kfn, ret ? ret : -EAGAIN, 0);
-	}
+	ret = uffd_mmap_changing(ctx, io, fi->kfn);
+	if (ret)
+		return ret;
 	/* C2/Z2/N2/P2: copy_from_user of the request, field untouched */
 	if (fi->mode == MFILL_ATOMIC_COPY) {
 		struct uffdio_copy c;
@@ -1233,25 +1203,18 @@ static int userfaultfd_mfill(struct uffdops_ctx *ctx,
 		return -EINVAL;
 	if (arg.mode & fi->wp)
 		flags |= MFILL_ATOMIC_WP;
-	/* C6/Z5/N5/P5 mmget_not_zero(): a context keeps its mm for life here */
+	/* C6/Z5/N5/P5 mmget_not_zero(): the mm is already torn down */
+	ret = uffd_mmget(ctx, io, fi->kfn);
+	if (ret)
+		return ret;
 	/* C7/Z6/N6/P6 */
 	if (fi->mode == MFILL_ATOMIC_CONTINUE)
 		/* mfill_atomic_continue(): smp_wmb() before mapping */
 		atomic_thread_fence(memory_order_release);
 	done = mfill_atomic(ctx, io->op, arg.dst, arg.src, arg.len, flags);
-	/* put_user() of the result; failing, the work stays and nobody wakes */
-	if (trace_check(mm, io->op, "put_user of the result", fi->kfn,
-			put_result(io, done), arg.dst))
-		return -EFAULT;
-	if (done < 0)
-		return (int)done;
-	/* wake_userfault() of [dst, dst + done) unless DONTWAKE */
-	if (!(arg.mode & fi->dontwake))
-		wake_userfault(ctx, arg.dst, (unsigned long)done);
-	/* a short fill hides its error behind -EAGAIN */
-	return trace_check(mm, io->op,
-			   "the whole range was filled (else EAGAIN)", fi->kfn,
-			   (__u64)done == arg.len ? 0 : -EAGAIN, arg.dst);
+	mmput(mm);
+	return uffd_range_result(ctx, io, fi->kfn, arg.dst, arg.len, done,
+				 arg.mode & fi->dontwake);
 }
 
 int userfaultfd_copy(struct uffdops_ctx *ctx, const struct uffd_ioctl *io)

@@ -55,14 +55,6 @@ int userfaultfd_continue(struct uffdops_ctx *ctx, const struct uffd_ioctl *io);
 int userfaultfd_poison(struct uffdops_ctx *ctx, const struct uffd_ioctl *io);
 
 /**
- * validate_unaligned_range() - fs/userfaultfd.c validate_unaligned_range():
- * validate_range() without the alignment check of @start (COPY's src, C3).
- * Each failed check is traced under @op. Return: 0 or -EINVAL.
- */
-int validate_unaligned_range(struct uffdops_mm *mm, const char *op, __u64 start,
-			     __u64 len);
-
-/**
  * mfill_atomic() - fill [@dst_start, @dst_start + @len) of @ctx's mm
  * (mm/userfaultfd.c mfill_atomic(), M1-M8, L1-L6, H1-H11).
  * @ctx: the context; its mm is the destination.

@@ -9,7 +9,7 @@
  * Not modelled: THP (anonymous memory is always mapped with 4 KiB entries,
  * so Y2/Y3's whole-PMD move and split never arise), swap and migration
  * entries (Y8's swap rows), DMA pins (Y7's pinned row), fatal signals (Y9's
- * EINTR), mmget_not_zero() (V7: a context keeps its mm alive). The kernel's
+ * EINTR). The kernel's
  * internal EAGAIN retries (Y9) cannot happen: every page is moved under
  * the page-table lock in one step. 6.18 moves runs of present pages in
  * batches (move_pages_ptes()); the result is the same as page by page.
@@ -270,16 +270,9 @@ int userfaultfd_move(struct uffdops_ctx *ctx, const struct uffd_ioctl *io)
 	int err;
 
 	/* V1 userfaultfd_move(): -EAGAIN in .move before anything is read */
-	if (trace_check(mm, io->op, "a non-cooperative event is in flight", kfn,
-			atomic_load(&ctx->mmap_changing) ? -EAGAIN : 0, 0)) {
-		ret = -EAGAIN;
-		err = uffd_copy_to_user(io, io->desc->out_off, &ret,
-					sizeof(ret));
-		if (trace_check(mm, io->op, "put_user of -EAGAIN in move", kfn,
-				err, 0))
-			return -EFAULT;
-		return -EAGAIN;
-	}
+	err = uffd_mmap_changing(ctx, io, kfn);
+	if (err)
+		return err;
 	/* V2 userfaultfd_move(): copy_from_user() of 32 bytes */
 	err = uffd_copy_from_user(io, 0, &mv, io->desc->in_size);
 	if (trace_check(mm, io->op, "copy_from_user of struct uffdio_move", kfn,
@@ -307,18 +300,13 @@ int userfaultfd_move(struct uffdops_ctx *ctx, const struct uffd_ioctl *io)
 				0,
 			mv.dst))
 		return -EINVAL;
-	/* V7 mmget_not_zero(): not modelled, a context keeps its mm alive */
+	/* V7 mmget_not_zero(): the mm is already torn down */
+	err = uffd_mmget(ctx, io, kfn);
+	if (err)
+		return err;
 	ret = move_pages(ctx, io->op, mv.dst, mv.src, mv.len, mv.mode);
-	/* userfaultfd_move(): put_user(); on failure the pages stay moved */
-	err = uffd_copy_to_user(io, io->desc->out_off, &ret, sizeof(ret));
-	if (trace_check(mm, io->op, "put_user of move", kfn, err, mv.dst))
-		return -EFAULT;
-	if (ret < 0)
-		return (int)ret;
-	/* userfaultfd_move(): wake [dst, dst + moved) unless DONTWAKE */
-	if (!(mv.mode & UFFDIO_MOVE_MODE_DONTWAKE))
-		wake_userfault(ctx, mv.dst, (unsigned long)ret);
-	/* userfaultfd_move(): a short move is -EAGAIN, its cause untold */
-	return trace_check(mm, io->op, "moved the whole range", kfn,
-			   (__u64)ret == mv.len ? 0 : -EAGAIN, mv.dst);
+	mmput(mm);
+	/* userfaultfd_move(): put_user(), wake, short move -> -EAGAIN */
+	return uffd_range_result(ctx, io, kfn, mv.dst, mv.len, ret,
+				 mv.mode & UFFDIO_MOVE_MODE_DONTWAKE);
 }

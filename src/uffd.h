@@ -231,6 +231,42 @@ int uffd_copy_to_user(const struct uffd_ioctl *io, size_t off, const void *src,
 		      size_t len);
 
 /**
+ * validate_unaligned_range() - fs/userfaultfd.c validate_unaligned_range():
+ * validate_range() without the alignment check of @start (COPY's src, C3).
+ * Each failed check is traced under @op. Return: 0 or -EINVAL.
+ */
+int validate_unaligned_range(struct uffdops_mm *mm, const char *op, __u64 start,
+			     __u64 len);
+
+/**
+ * uffd_mmap_changing() - the first step of COPY, ZEROPAGE, CONTINUE, POISON,
+ * MOVE and WRITEPROTECT: while a non-cooperative event is in flight, fail
+ * with -EAGAIN, writing -EAGAIN into the result field first when the command
+ * has one (-EFAULT if that write faults). Return: 0 when no event is in
+ * flight.
+ */
+int uffd_mmap_changing(struct uffdops_ctx *ctx, const struct uffd_ioctl *io,
+		       const char *kfn);
+
+/**
+ * uffd_mmget() - mmget_not_zero() of the context's mm for a range ioctl.
+ * Return: 0 with a user taken (drop it with mmput()), or -ESRCH when the
+ * mm is already torn down.
+ */
+int uffd_mmget(struct uffdops_ctx *ctx, const struct uffd_ioctl *io,
+	       const char *kfn);
+
+/**
+ * uffd_range_result() - the end of COPY, ZEROPAGE, CONTINUE, POISON and
+ * MOVE (spec §2.0): write @done (bytes, or a negative errno) into the result
+ * field, wake [@dst, @dst + @done) unless @dontwake, and turn a short
+ * operation into -EAGAIN. A failing write returns -EFAULT and wakes nobody.
+ */
+int uffd_range_result(struct uffdops_ctx *ctx, const struct uffd_ioctl *io,
+		      const char *kfn, __u64 dst, __u64 len, ssize_t done,
+		      bool dontwake);
+
+/**
  * validate_range() - fs/userfaultfd.c validate_range(): @start
  * page-aligned, then validate_unaligned_range(). Each failed check is
  * traced under @op. Return: 0 or -EINVAL.

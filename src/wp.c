@@ -233,9 +233,9 @@ int userfaultfd_writeprotect(struct uffdops_ctx *ctx,
 	int ret;
 
 	/* W1 userfaultfd_writeprotect(): before the argument is even read */
-	if (trace_check(mm, io->op, "a non-cooperative event is in flight", kfn,
-			atomic_load(&ctx->mmap_changing) ? -EAGAIN : 0, 0))
-		return -EAGAIN;
+	ret = uffd_mmap_changing(ctx, io, kfn);
+	if (ret)
+		return ret;
 	/* W2 userfaultfd_writeprotect(): copy_from_user() of 24 bytes */
 	ret = uffd_copy_from_user(io, 0, &wp, io->desc->in_size);
 	if (trace_check(mm, io->op,
@@ -260,12 +260,14 @@ int userfaultfd_writeprotect(struct uffdops_ctx *ctx,
 	if (trace_check(mm, io->op, "mode is WP|DONTWAKE", kfn,
 			mode_wp && mode_dontwake ? -EINVAL : 0, wp.range.start))
 		return -EINVAL;
-	/*
-	 * W6 mmget_not_zero(): not modelled, a context keeps its mm alive.
-	 * W7-W11 mwriteprotect_range()
-	 */
+	/* W6 mmget_not_zero(): the mm is already torn down */
+	ret = uffd_mmget(ctx, io, kfn);
+	if (ret)
+		return ret;
+	/* W7-W11 mwriteprotect_range() */
 	ret = mwriteprotect_range(ctx, io->op, wp.range.start, wp.range.len,
 				  mode_wp);
+	mmput(mm);
 	if (ret)
 		return ret;
 	/*

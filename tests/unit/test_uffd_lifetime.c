@@ -31,6 +31,28 @@ static void test_ctx_outlives_mm(void **state)
 	assert_int_equal(reg.ioctls, 0);
 	assert_int_equal(uffdops_ioctl(ctx, UFFDIO_UNREGISTER, &range),
 			 -ENOMEM);
+	/* the range ioctls: mmget_not_zero() fails -> -ESRCH, field untouched */
+	{
+		struct uffdio_copy copy = { .dst = BASE, .src = BASE, .len = P,
+					    .copy = 77 };
+		struct uffdio_zeropage zp = { .range = { BASE, P },
+					      .zeropage = 77 };
+		struct uffdio_writeprotect wp = { .range = { BASE, P },
+						  .mode = 1 };
+		struct uffdio_move mv = { .dst = BASE, .src = BASE + P,
+					  .len = P, .move = 77 };
+
+		assert_int_equal(uffdops_ioctl(ctx, UFFDIO_COPY, &copy),
+				 -ESRCH);
+		assert_int_equal(copy.copy, 77);
+		assert_int_equal(uffdops_ioctl(ctx, UFFDIO_ZEROPAGE, &zp),
+				 -ESRCH);
+		assert_int_equal(zp.zeropage, 77);
+		assert_int_equal(uffdops_ioctl(ctx, UFFDIO_WRITEPROTECT, &wp),
+				 -ESRCH);
+		assert_int_equal(uffdops_ioctl(ctx, UFFDIO_MOVE, &mv), -ESRCH);
+		assert_int_equal(mv.move, 77);
+	}
 	/* WAKE looks at no VMA and needs no mm */
 	assert_int_equal(uffdops_ioctl(ctx, UFFDIO_WAKE, &range), 0);
 	assert_true(uffdops_fdinfo(ctx, fdinfo, sizeof(fdinfo)) > 0);
