@@ -387,12 +387,34 @@ struct prot_walk {
 	bool write;
 };
 
+bool vma_wants_writenotify(const struct uffdops_vma *vma)
+{
+	/* a regular file tracks dirtying; a uffd-wp VMA must see every write */
+	return (vma->vm_flags & VM_UFFD_WP) ||
+	       (vma->vm_file && !strcmp(vma->mt->name, "file"));
+}
+
+bool can_change_pte_writable(const struct uffdops_vma *vma, struct pte pte)
+{
+	if (!(vma->vm_flags & VM_WRITE))
+		return false;
+	/* userfaultfd_pte_wp(): a protected entry must fault */
+	if ((vma->vm_flags & VM_UFFD_WP) && pte_uffd_wp(pte))
+		return false;
+	/* private: only an exclusive anonymous page (vm_normal_page()) */
+	if (!(vma->vm_flags & VM_SHARED))
+		return pte.folio && pte.folio->anon &&
+		       (pte.flags & PTE_EXCLUSIVE);
+	/* shared: only a page already dirty */
+	return pte.flags & PTE_DIRTY;
+}
+
 /*
  * change_pte_range(): without VM_WRITE every entry is read-only; with it a
- * shared mapping without write notification gets writable entries and
- * otherwise only entries can_change_pte_writable() allows (an exclusive
- * anonymous page, a dirty shared page) are upgraded. uffd-wp protected
- * entries stay read-only.
+ * shared mapping without write notification gets writable entries (its
+ * vm_page_prot is writable) and otherwise only the entries
+ * can_change_pte_writable() allows are upgraded (MM_CP_TRY_CHANGE_WRITABLE;
+ * hugetlb_change_protection() never tries).
  */
 static void prot_one(unsigned long addr, struct pte *pte, void *arg)
 {
@@ -406,14 +428,11 @@ static void prot_one(unsigned long addr, struct pte *pte, void *arg)
 		*pte = pte_wrprotect(*pte);
 		return;
 	}
-	if (is_zero_pte(*pte) || pte_uffd_wp(*pte))
-		return;
-	if (vma->vm_flags & VM_SHARED) {
-		if (!vma->vm_file || strcmp(vma->mt->name, "file") ||
-		    (pte->flags & PTE_DIRTY))
+	if ((vma->vm_flags & VM_SHARED) && !vma_wants_writenotify(vma)) {
+		if (!pte_uffd_wp(*pte))
 			pte->flags |= PTE_WRITE;
-	} else if (!is_vm_hugetlb_page(vma) && pte->folio && pte->folio->anon &&
-		   (pte->flags & PTE_EXCLUSIVE)) {
+	} else if (!is_vm_hugetlb_page(vma) &&
+		   can_change_pte_writable(vma, *pte)) {
 		pte->flags |= PTE_WRITE;
 	}
 }

@@ -140,6 +140,18 @@ struct uffdops_mm {
 	struct trace_hook trace;
 };
 
+/**
+ * vma_wants_writenotify() - must the first write to a shared page of @vma
+ * fault (a regular file tracking dirty pages, a VMA registered for WP)?
+ */
+bool vma_wants_writenotify(const struct uffdops_vma *vma);
+
+/**
+ * can_change_pte_writable() - may present entry @pte of @vma become writable
+ * without a write fault (mm/mprotect.c can_change_pte_writable())?
+ */
+bool can_change_pte_writable(const struct uffdops_vma *vma, struct pte pte);
+
 /** mmgrab() - keep the structure of @mm (not its address space) alive. */
 static inline void mmgrab(struct uffdops_mm *mm)
 {

@@ -42,24 +42,6 @@ static bool vma_wants_manual_pte_write_upgrade(const struct uffdops_vma *vma)
 }
 
 /*
- * can_change_pte_writable(): may @pte of @vma become writable without a
- * write fault? Private: only an exclusive anonymous page (the zero page and
- * page-cache pages need copy-on-write). Shared: only a dirty page.
- */
-static bool can_change_pte_writable(const struct uffdops_vma *vma,
-				    struct pte pte)
-{
-	if (!(vma->vm_flags & VM_WRITE))
-		return false;
-	if (userfaultfd_pte_wp(vma, pte))
-		return false;
-	if (!(vma->vm_flags & VM_SHARED))
-		return pte.folio && pte.folio->anon &&
-		       (pte.flags & PTE_EXCLUSIVE);
-	return pte.flags & PTE_DIRTY;
-}
-
-/*
  * change_pte_range()/hugetlb_change_protection() on one non-none entry.
  * Returns true when *@pte changed.
  */
