@@ -41,6 +41,51 @@ static bool hugetlb_misaligned(const struct uffdops_vma *vma,
 	return is_vm_hugetlb_page(vma) && !IS_ALIGNED(addr, vma_page_size(vma));
 }
 
+/* Drops what uffd_range_lock() took. */
+static void uffd_range_unlock(struct uffdops_mm *mm)
+{
+	mmap_write_unlock(mm);
+	mmput(mm);
+}
+
+/*
+ * The common start of userfaultfd_register() and userfaultfd_unregister()
+ * after the range is validated: take a user of the mm (R6/U3, -ENOMEM when
+ * it is gone), take the mmap write lock, find the first VMA of
+ * [@start, @end) (R7/U4) and refuse a hugetlb one that @start cuts
+ * (R8/U5). On success the lock and the user are held and *@vmap is set.
+ */
+static int uffd_range_lock(struct uffdops_ctx *ctx, const char *op,
+			   const char *kfn, unsigned long start,
+			   unsigned long end, struct uffdops_vma **vmap)
+{
+	struct uffdops_mm *mm = ctx->mm;
+	struct uffdops_vma *vma;
+	int ret;
+
+	if (trace_check(mm, op, "mmget_not_zero of the context's mm", kfn,
+			mmget_not_zero(mm) ? 0 : -ENOMEM, start))
+		return -ENOMEM;
+	mmap_write_lock(mm);
+	/* vma_find(): gaps are fine, but some VMA must intersect */
+	vma = find_vma_intersection(mm, start, end);
+	ret = trace_check(mm, op, "no VMA intersects the range", "vma_find",
+			  vma ? 0 : -EINVAL, start);
+	/* the first VMA is hugetlb and start is not aligned to its page size */
+	if (!ret)
+		ret = trace_check(
+			mm, op,
+			"first VMA is hugetlb and start is not huge-page aligned",
+			kfn, hugetlb_misaligned(vma, start) ? -EINVAL : 0,
+			vma->vm_start);
+	if (ret) {
+		uffd_range_unlock(mm);
+		return ret;
+	}
+	*vmap = vma;
+	return 0;
+}
+
 /* ------------------------------------------------------------------------ */
 /* UFFDIO_REGISTER.                                                          */
 /* ------------------------------------------------------------------------ */
@@ -166,25 +211,10 @@ int userfaultfd_register(struct uffdops_ctx *ctx, const struct uffd_ioctl *io)
 		return ret;
 	start = reg.range.start;
 	end = start + reg.range.len;
-	/* R6 userfaultfd_register(): the mm is already being torn down */
-	if (trace_check(mm, io->op, "mmget_not_zero of the context's mm", kfn,
-			mmget_not_zero(mm) ? 0 : -ENOMEM, start))
-		return -ENOMEM;
-
-	mmap_write_lock(mm);
-	/* R7 vma_find(): gaps are fine, but some VMA must intersect */
-	vma = find_vma_intersection(mm, start, end);
-	ret = trace_check(mm, io->op, "no VMA intersects the range", "vma_find",
-			  vma ? 0 : -EINVAL, start);
+	/* R6-R8 userfaultfd_register() */
+	ret = uffd_range_lock(ctx, io->op, kfn, start, end, &vma);
 	if (ret)
-		goto out_unlock;
-	/* R8 userfaultfd_register(): first VMA hugetlb, start misaligned */
-	ret = trace_check(
-		mm, io->op,
-		"first VMA is hugetlb and start is not huge-page aligned", kfn,
-		hugetlb_misaligned(vma, start) ? -EINVAL : 0, vma->vm_start);
-	if (ret)
-		goto out_unlock;
+		return ret;
 	ret = register_check_vmas(ctx, io->op, vma, end, vm_flags, &basic);
 	if (ret)
 		goto out_unlock;
@@ -192,8 +222,7 @@ int userfaultfd_register(struct uffdops_ctx *ctx, const struct uffd_ioctl *io)
 	ret = userfaultfd_register_range(ctx, io->op, vma, vm_flags, start,
 					 end);
 out_unlock:
-	mmap_write_unlock(mm);
-	mmput(mm);
+	uffd_range_unlock(mm);
 	if (ret)
 		return ret;
 	/* userfaultfd_register(): the mask follows the requested mode */
@@ -260,25 +289,10 @@ int userfaultfd_unregister(struct uffdops_ctx *ctx, const struct uffd_ioctl *io)
 		return ret;
 	start = range.start;
 	end = start + range.len;
-	/* U3 userfaultfd_unregister(): the mm is already being torn down */
-	if (trace_check(mm, io->op, "mmget_not_zero of the context's mm", kfn,
-			mmget_not_zero(mm) ? 0 : -ENOMEM, start))
-		return -ENOMEM;
-
-	mmap_write_lock(mm);
-	/* U4 vma_find() */
-	vma = find_vma_intersection(mm, start, end);
-	ret = trace_check(mm, io->op, "no VMA intersects the range", "vma_find",
-			  vma ? 0 : -EINVAL, start);
+	/* U3-U5 userfaultfd_unregister() */
+	ret = uffd_range_lock(ctx, io->op, kfn, start, end, &vma);
 	if (ret)
-		goto out_unlock;
-	/* U5 userfaultfd_unregister(): first VMA hugetlb, start misaligned */
-	ret = trace_check(
-		mm, io->op,
-		"first VMA is hugetlb and start is not huge-page aligned", kfn,
-		hugetlb_misaligned(vma, start) ? -EINVAL : 0, vma->vm_start);
-	if (ret)
-		goto out_unlock;
+		return ret;
 	ret = unregister_check_vmas(ctx, io->op, vma, end);
 	if (ret)
 		goto out_unlock;
@@ -305,8 +319,7 @@ int userfaultfd_unregister(struct uffdops_ctx *ctx, const struct uffd_ioctl *io)
 		vma = vma_next(vma);
 	}
 out_unlock:
-	mmap_write_unlock(mm);
-	mmput(mm);
+	uffd_range_unlock(mm);
 	return ret;
 }
 
