@@ -320,7 +320,7 @@ static void check_proposal(struct checker *c, const struct vm_uffd_ops *ops,
 	if (anonymous && ops->uffd_get_folio)
 		violate(c, R_GET_FOLIO_ANON,
 			"is set on an anonymous type, which has no page cache to look a folio up in");
-	if (!anonymous && !huge && (modes & VM_UFFD_MISSING) && !ops->uffd_copy)
+	if (!anonymous && (modes & VM_UFFD_MISSING) && !ops->uffd_copy)
 		violate(c, R_MISSING_NEEDS_COPY_HOOK,
 			"uffd_features declares VM_UFFD_MISSING on a file-backed type but uffd_copy is NULL: UFFDIO_COPY into a shared mapping would reach a NULL hook");
 	if (anonymous && ops->uffd_copy)

@@ -9,16 +9,24 @@
  * (pte_same()); otherwise it returns 0 and the access is retried, as the
  * kernel does.
  *
- * Userfaultfd: every point where the kernel hands a fault to userspace is
- * marked "userfaultfd hook". At each one the decision inputs (VMA flags,
- * the entry, the cached folio) are in hand and nothing has been installed,
- * so the next issue adds the handle_userfault() call right there.
+ * Userfaultfd: where Linux 6.18 hands a fault to userspace, one decision
+ * function per memory class says whether it does and for which reason
+ * (spec ioctls.md §3.1): anon_userfault() (do_anonymous_page()),
+ * shmem_userfault() (shmem_get_folio_gfp()), generic_userfault() (the 7.1
+ * __do_userfault() for user memory types), hugetlb_userfault()
+ * (hugetlb_no_page()) and wp_userfault() (do_wp_page(), hugetlb_fault()).
+ * do_userfault() then calls handle_userfault(), which queues the message,
+ * drops the mmap lock, sleeps until woken and returns VM_FAULT_RETRY: every
+ * caller up to the access loop gives up the fault, looks the VMA up again
+ * and retries the whole fault, which may raise a new userfault.
  */
 #include <errno.h>
 #include <string.h>
 
 #include "fault.h"
 #include "registry.h"
+#include "trace.h"
+#include "wp.h"
 
 /**
  * struct vm_fault - one fault being handled (include/linux/mm.h).
@@ -96,15 +104,10 @@ static unsigned int maybe_mkwrite(const struct uffdops_vma *vma)
 	return vma->vm_flags & VM_WRITE ? PTE_WRITE : 0;
 }
 
-/*
- * vma_wants_writenotify(): a shared writable mapping whose first write must
- * be seen (page_mkwrite, dirty accounting) gets read-only entries on read
- * faults. A regular filesystem file wants it; shmem, hugetlb and the
- * driver-like user types do not.
- */
-static bool vma_wants_writenotify(const struct uffdops_vma *vma)
+static void folio_unlock_put(struct uffdops_folio *folio)
 {
-	return vma->vm_file && !strcmp(vma->mt->name, "file");
+	uffdops_folio_unlock(folio);
+	uffdops_folio_put(folio);
 }
 
 /* A new anonymous page for the fault: zeroed, or a copy of @src's page @idx. */
@@ -130,18 +133,248 @@ static vm_fault_t map_new_anon(struct vm_fault *vmf,
 }
 
 /* ------------------------------------------------------------------------ */
+/* Userfaultfd: which faults go to userspace (include/linux/userfaultfd_k.h). */
+/* ------------------------------------------------------------------------ */
+
+/* The op under which the fault path reports to the decision trace. */
+static const char fault_op[] = "handle_mm_fault";
+
+/* userfaultfd_missing() */
+static bool userfaultfd_missing(const struct uffdops_vma *vma)
+{
+	return vma->vm_flags & VM_UFFD_MISSING;
+}
+
+/* userfaultfd_minor() */
+static bool userfaultfd_minor(const struct uffdops_vma *vma)
+{
+	return vma->vm_flags & VM_UFFD_MINOR;
+}
+
+/* userfaultfd_wp_async(): the VMA's context resolves WP faults itself. */
+static bool userfaultfd_wp_async(const struct uffdops_vma *vma)
+{
+	return userfaultfd_wp_async_ctx(vma_uffd_ctx(vma));
+}
+
+/*
+ * vmf_pte_changed(): the entry is no longer what the fault started from
+ * (someone filled it meanwhile). Takes the PT lock.
+ */
+static bool vmf_pte_changed(struct vm_fault *vmf)
+{
+	bool changed;
+
+	pt_lock(vmf->mm);
+	changed = !pte_same(vmf_get(vmf, vmf->address), vmf->orig_pte);
+	pt_unlock(vmf->mm);
+	return changed;
+}
+
+/*
+ * Hand the fault to the VMA's userfaultfd context (handle_userfault()).
+ * @kfn names the kernel function whose check sent it, @why that check, for
+ * the trace. Return: VM_FAULT_RETRY once woken (the mmap lock was dropped
+ * and taken again), or VM_FAULT_SIGBUS.
+ */
+static vm_fault_t do_userfault(struct vm_fault *vmf, unsigned long reason,
+			       const char *kfn, const char *why)
+{
+	trace_check(vmf->mm, fault_op, why, kfn, 0, vmf->real_address);
+	/*
+	 * handle_userfault(): a fault that may not drop the mmap lock (GUP
+	 * without FOLL_UNLOCKABLE, as access_remote_vm() for /proc/pid/mem)
+	 * cannot wait for userspace -> SIGBUS. Checked after the context's
+	 * own SIGBUS reasons in the kernel; every one of them gives SIGBUS.
+	 */
+	if (trace_check(
+		    vmf->mm, fault_op,
+		    "the fault may drop the mmap lock and be retried (FAULT_FLAG_ALLOW_RETRY), else SIGBUS",
+		    "handle_userfault",
+		    vmf->flags & FAULT_FLAG_ALLOW_RETRY ? 0 : -EFAULT,
+		    vmf->real_address))
+		return VM_FAULT_SIGBUS;
+	return handle_userfault(vmf->vma, vmf->real_address, vmf->flags,
+				reason);
+}
+
+/*
+ * The rule shared by the page-cache classes (shmem_get_folio_gfp(),
+ * hugetlb_no_page(), __do_userfault()): a page in the cache is a MINOR
+ * fault for a VMA registered for MINOR, a page absent from it a MISSING
+ * fault for one registered for MISSING. The two are exclusive by the
+ * cache's state. Return: the VM_UFFD_* reason, or 0.
+ */
+static unsigned long cache_uffd_reason(const struct uffdops_vma *vma,
+				       bool cached)
+{
+	if (cached)
+		return userfaultfd_minor(vma) ? VM_UFFD_MINOR : 0;
+	return userfaultfd_missing(vma) ? VM_UFFD_MISSING : 0;
+}
+
+static const char *const cache_uffd_why[] = {
+	"page absent from the page cache in a VMA registered for MISSING",
+	"page in the page cache in a VMA registered for MINOR",
+};
+
+/*
+ * The anonymous class (do_anonymous_page()): a none entry, or a uffd-wp
+ * marker (pte_marker_handle_uffd_wp() treats it as none), in a VMA
+ * registered for MISSING is a MISSING userfault, for a read as for a write.
+ * The kernel decides under the PT lock with the entry unchanged, before the
+ * zero page or a new page is mapped.
+ */
+static bool anon_userfault(struct vm_fault *vmf)
+{
+	return userfaultfd_missing(vmf->vma) && !vmf_pte_changed(vmf);
+}
+
+/*
+ * The shmem class (shmem_get_folio_gfp(), past the EOF check): decided by
+ * the page cache at the fault's index, before a page is allocated.
+ */
+static unsigned long shmem_userfault(const struct vm_fault *vmf,
+				     const struct uffdops_folio *folio)
+{
+	return cache_uffd_reason(vmf->vma, folio != NULL);
+}
+
+/* Is page @pgoff of @inode in the page cache? */
+static bool filemap_cached(struct uffdops_inode *inode, pgoff_t pgoff)
+{
+	bool cached;
+
+	pthread_mutex_lock(&inode->i_pages_lock);
+	cached = filemap_find_locked(inode, pgoff) != NULL;
+	pthread_mutex_unlock(&inode->i_pages_lock);
+	return cached;
+}
+
+/*
+ * Is page @pgoff of the VMA's file cached, for the MINOR-versus-MISSING
+ * decision? A user memory type answers through its lookup hook
+ * (get_folio_noalloc() of a 7.1 table, uffd_get_folio() of the proposal's);
+ * the folio it returns is unlocked and put again at once (__do_userfault()).
+ * Built-in types, and a type without a hook, are answered by their page
+ * cache.
+ */
+static bool uffd_folio_cached(struct vm_fault *vmf, pgoff_t pgoff)
+{
+	const struct memtype *mt = vmf->vma->mt;
+	const struct vm_uffd_ops_v7_1 *v71 = mt->desc.uffd_ops_v7_1;
+	const struct vm_uffd_ops *ops = mt->desc.uffd_ops;
+	struct uffdops_inode *inode = vma_inode(vmf->vma);
+	struct uffdops_folio *folio = NULL;
+	int ret;
+
+	if (!mt->builtin && v71 && v71->get_folio_noalloc) {
+		folio = v71->get_folio_noalloc(inode, pgoff);
+		if (!folio)
+			return false;
+	} else if (!mt->builtin && ops && ops->uffd_get_folio) {
+		ret = ops->uffd_get_folio(inode, pgoff, &folio);
+		/* 0 with a folio, or a negative errno (-ENOENT: none cached). */
+		if (trace_check(
+			    vmf->mm, fault_op,
+			    "uffd_get_folio answers 0 with a folio or a negative errno",
+			    "__do_userfault",
+			    ret > 0 || (!ret && !folio) ? -EINVAL : 0,
+			    vmf->real_address) ||
+		    ret)
+			return false;
+	} else {
+		return filemap_cached(inode, pgoff);
+	}
+	/* The contract: the folio comes locked, with a reference. */
+	if (!trace_check(vmf->mm, fault_op,
+			 "the lookup hook returned the folio locked",
+			 "__do_userfault",
+			 uffdops_folio_test_locked(folio) ? 0 : -EINVAL,
+			 vmf->real_address))
+		uffdops_folio_unlock(folio);
+	uffdops_folio_put(folio);
+	return true;
+}
+
+/*
+ * The class of user memory types (__do_userfault() in __do_fault(), Linux
+ * 7.1): before ->fault runs, a VMA registered for MISSING or MINOR asks the
+ * type whether the page is cached and decides by cache_uffd_reason(). The
+ * built-in types keep 6.18's checks: shmem in shmem_fault()
+ * (shmem_userfault()); a regular file has no ops and is only ever
+ * registered for WP.
+ */
+static unsigned long generic_userfault(struct vm_fault *vmf)
+{
+	struct uffdops_vma *vma = vmf->vma;
+
+	if (vma->mt->builtin ||
+	    !(userfaultfd_missing(vma) || userfaultfd_minor(vma)))
+		return 0;
+	return cache_uffd_reason(vma, uffd_folio_cached(vmf, vmf->pgoff));
+}
+
+/*
+ * The hugetlb class (hugetlb_no_page(), past its EOF check): decided by the
+ * page cache at the huge page's index; a user type with huge pages is asked
+ * through its hook. A private mapping whose page is cached and that is
+ * registered for MISSING only takes no userfault. The entry must still be
+ * what the fault saw (hugetlb_pte_stable()), else the fault is retried.
+ */
+static unsigned long hugetlb_userfault(struct vm_fault *vmf)
+{
+	struct uffdops_vma *vma = vmf->vma;
+	unsigned long reason;
+
+	if (!(userfaultfd_missing(vma) || userfaultfd_minor(vma)))
+		return 0;
+	reason = cache_uffd_reason(vma, uffd_folio_cached(vmf, vmf->pgoff));
+	if (reason && vmf_pte_changed(vmf))
+		return 0;
+	return reason;
+}
+
+/*
+ * The write-protect class (do_wp_page(), hugetlb_fault()): a write through
+ * an entry carrying the uffd-wp bit in a VMA registered for WP is a WP
+ * userfault. Under UFFD_FEATURE_WP_ASYNC the kernel resolves it itself: it
+ * clears the bit in place (and in vmf->orig_pte), sends nothing, and the
+ * write goes on to the usual reuse or copy.
+ * Return: true when the fault goes to userspace.
+ */
+static bool wp_userfault(struct vm_fault *vmf, const char *kfn)
+{
+	struct pte pte = vmf->orig_pte;
+
+	if (!userfaultfd_pte_wp(vmf->vma, pte))
+		return false;
+	if (!userfaultfd_wp_async(vmf->vma))
+		return true;
+	trace_check(
+		vmf->mm, fault_op,
+		"UFFD_FEATURE_WP_ASYNC: the fault clears the uffd-wp bit, no message",
+		kfn, 0, vmf->real_address);
+	pte = pte_clear_uffd_wp(pte);
+	pt_lock(vmf->mm);
+	if (pte_same(vmf_get(vmf, vmf->address), vmf->orig_pte)) {
+		pgtable_set(&vmf->mm->pgt, vmf->address, vmf->level, pte);
+		vmf->orig_pte = pte;
+	}
+	pt_unlock(vmf->mm);
+	return false;
+}
+
+/* ------------------------------------------------------------------------ */
 /* Anonymous memory (do_anonymous_page()).                                   */
 /* ------------------------------------------------------------------------ */
 
 static vm_fault_t do_anonymous_page(struct vm_fault *vmf)
 {
-	/*
-	 * userfaultfd hook (MISSING): do_anonymous_page() checks
-	 * userfaultfd_missing(vma) under the PT lock, after re-checking that
-	 * the entry is still none, and returns handle_userfault(vmf,
-	 * VM_UFFD_MISSING) instead of installing anything. Both branches
-	 * below reach install_entry() with nothing installed yet.
-	 */
+	if (anon_userfault(vmf))
+		return do_userfault(
+			vmf, VM_UFFD_MISSING, "do_anonymous_page",
+			"none entry in a VMA registered for MISSING");
 	if (!(vmf->flags & FAULT_FLAG_WRITE) &&
 	    !atomic_load(&vmf->mm->no_zero_page)) {
 		/* Read fault: map the shared zero page (my_zero_pfn()). */
@@ -159,34 +392,35 @@ static vm_fault_t do_anonymous_page(struct vm_fault *vmf)
 /* ------------------------------------------------------------------------ */
 
 /*
- * __do_fault(): the locked, referenced page-cache folio for the fault,
- * allocating a zeroed one when none is cached. Beyond EOF -> SIGBUS.
+ * ->fault (shmem_fault(), filemap_fault(), a user type's fault-in): the
+ * locked, referenced page-cache folio for the fault, allocating a zeroed
+ * one when none is cached. Beyond EOF -> SIGBUS.
  */
-static vm_fault_t fault_get_folio(struct vm_fault *vmf,
-				  struct uffdops_folio **foliop)
+static vm_fault_t vma_fault(struct vm_fault *vmf, struct uffdops_folio **foliop)
 {
 	struct uffdops_inode *inode = vma_inode(vmf->vma);
 	struct uffdops_folio *folio;
+	unsigned long reason;
 	int err;
 
 	/* shmem_get_folio_gfp()/filemap_fault(): index at or past EOF. */
 	if (vmf->pgoff >= DIV_ROUND_UP(i_size_read(inode), PAGE_SIZE))
 		return VM_FAULT_SIGBUS;
 	folio = filemap_lookup_locked(inode, vmf->pgoff);
+	/* shmem_get_folio_gfp(): userfaultfd before anything is allocated. */
+	if (vma_is_shmem(vmf->vma)) {
+		reason = shmem_userfault(vmf, folio);
+		if (reason) {
+			if (folio)
+				folio_unlock_put(folio);
+			return do_userfault(vmf, reason, "shmem_get_folio_gfp",
+					    cache_uffd_why[folio != NULL]);
+		}
+	}
 	if (folio) {
-		/*
-		 * userfaultfd hook (MINOR): shmem_get_folio_gfp() returns
-		 * handle_userfault(vmf, VM_UFFD_MINOR) here when
-		 * userfaultfd_minor(vma), after unlocking and putting @folio.
-		 */
 		*foliop = folio;
 		return 0;
 	}
-	/*
-	 * userfaultfd hook (MISSING): with nothing cached, shmem_get_folio_gfp()
-	 * returns handle_userfault(vmf, VM_UFFD_MISSING) here when
-	 * userfaultfd_missing(vma), before allocating.
-	 */
 	err = filemap_get_or_create(inode, vmf->pgoff, &folio);
 	if (err)
 		return err == -EFAULT ? VM_FAULT_SIGBUS : VM_FAULT_OOM;
@@ -194,10 +428,19 @@ static vm_fault_t fault_get_folio(struct vm_fault *vmf,
 	return 0;
 }
 
-static void folio_unlock_put(struct uffdops_folio *folio)
+/*
+ * __do_fault(): the page-cache folio for the fault. A user memory type's
+ * userfaults are decided first, before ->fault (__do_userfault()).
+ */
+static vm_fault_t __do_fault(struct vm_fault *vmf,
+			     struct uffdops_folio **foliop)
 {
-	uffdops_folio_unlock(folio);
-	uffdops_folio_put(folio);
+	unsigned long reason = generic_userfault(vmf);
+
+	if (reason)
+		return do_userfault(vmf, reason, "__do_userfault",
+				    cache_uffd_why[reason == VM_UFFD_MINOR]);
+	return vma_fault(vmf, foliop);
 }
 
 /*
@@ -304,7 +547,7 @@ static vm_fault_t do_read_fault(struct vm_fault *vmf)
 	/* Fault-around mapped the page (VM_FAULT_NOPAGE). */
 	if (!same)
 		return 0;
-	ret = fault_get_folio(vmf, &folio);
+	ret = __do_fault(vmf, &folio);
 	if (ret)
 		return ret;
 	ret = map_cache_folio(vmf, folio, read_fault_flags(vmf->vma));
@@ -318,7 +561,7 @@ static vm_fault_t do_cow_fault(struct vm_fault *vmf)
 	struct uffdops_folio *folio;
 	vm_fault_t ret;
 
-	ret = fault_get_folio(vmf, &folio);
+	ret = __do_fault(vmf, &folio);
 	if (ret)
 		return ret;
 	ret = map_new_anon(vmf, folio, vmf->pgoff - folio->index);
@@ -332,7 +575,7 @@ static vm_fault_t do_shared_fault(struct vm_fault *vmf)
 	struct uffdops_folio *folio;
 	vm_fault_t ret;
 
-	ret = fault_get_folio(vmf, &folio);
+	ret = __do_fault(vmf, &folio);
 	if (ret)
 		return ret;
 	ret = map_cache_folio(vmf, folio, PTE_DIRTY | maybe_mkwrite(vmf->vma));
@@ -392,15 +635,16 @@ static bool wp_can_reuse_anon_folio(struct vm_fault *vmf)
 
 static vm_fault_t do_wp_page(struct vm_fault *vmf)
 {
-	struct pte pte = vmf->orig_pte;
-	struct uffdops_folio *folio = pte.folio;
+	struct pte pte;
+	struct uffdops_folio *folio;
 
-	/*
-	 * userfaultfd hook (WP): when userfaultfd_pte_wp(vma, pte) (the entry
-	 * has the uffd-wp bit and the VMA VM_UFFD_WP), do_wp_page() returns
-	 * handle_userfault(vmf, VM_UFFD_WP), or with WP_ASYNC clears the bit
-	 * and continues below.
-	 */
+	/* do_wp_page(): uffd-wp before anything else. */
+	if (wp_userfault(vmf, "do_wp_page"))
+		return do_userfault(
+			vmf, VM_UFFD_WP, "do_wp_page",
+			"write to a uffd-wp entry in a VMA registered for WP");
+	pte = vmf->orig_pte;
+	folio = pte.folio;
 	if (vmf->vma->vm_flags & (VM_SHARED | VM_MAYSHARE))
 		/* wp_page_shared()/wp_pfn_shared(): page_mkwrite, then reuse. */
 		return wp_page_reuse(vmf, 0);
@@ -430,7 +674,7 @@ static vm_fault_t handle_pte_marker(struct vm_fault *vmf)
 		 * pte_marker_handle_uffd_wp(): a marker left after the VMA was
 		 * unregistered is stale and cleared (pte_marker_clear()).
 		 */
-		if (!(vmf->vma->vm_flags & VM_UFFD_WP)) {
+		if (!userfaultfd_wp(vmf->vma)) {
 			pt_lock(vmf->mm);
 			if (pte_same(vmf_get(vmf, vmf->address), vmf->orig_pte))
 				pgtable_set(&vmf->mm->pgt, vmf->address,
@@ -479,10 +723,23 @@ static vm_fault_t hugetlb_wp(struct vm_fault *vmf)
 	struct uffdops_folio *folio = pte.folio;
 
 	/*
-	 * userfaultfd hook (WP): hugetlb_wp() returns handle_userfault(vmf,
-	 * VM_UFFD_WP) when userfaultfd_wp(vma) and huge_pte_uffd_wp(pte), or
-	 * with WP_ASYNC clears the bit and continues.
+	 * hugetlb_wp(): never copy or reuse a uffd-wp protected huge page.
+	 * hugetlb_fault() sends a write to such a page in a WP VMA to
+	 * userspace first, so only hugetlb_no_page()'s write shortcut gets
+	 * here with the bit: the retried fault raises the WP userfault. In a
+	 * VMA without VM_UFFD_WP (a WP registration replaced by a MINOR one)
+	 * Linux 6.18 retries the write forever at 100% CPU (spec §0.1); the
+	 * model keeps the page as it is and raises SIGBUS instead.
 	 */
+	if (pte_uffd_wp(pte)) {
+		if (userfaultfd_wp(vmf->vma))
+			return 0;
+		trace_check(
+			vmf->mm, fault_op,
+			"write to a uffd-wp protected huge page in a VMA without VM_UFFD_WP: Linux 6.18 retries it forever, the model raises SIGBUS",
+			"hugetlb_wp", -EFAULT, vmf->real_address);
+		return VM_FAULT_SIGBUS;
+	}
 	if (vmf->vma->vm_flags & VM_MAYSHARE)
 		return wp_page_reuse(vmf, 0);
 	/* A private anonymous huge page mapped only here is reused. */
@@ -499,20 +756,22 @@ static vm_fault_t hugetlb_no_page(struct vm_fault *vmf)
 	unsigned long psize = vma_page_size(vma);
 	struct uffdops_folio *folio;
 	bool anon = false;
+	unsigned long reason;
 	unsigned int flags;
 	vm_fault_t ret;
 	int err;
 
+	/* Nothing cached beyond EOF, in huge pages: SIGBUS, no userfault. */
+	if (vmf->pgoff >= i_size_read(inode) / PAGE_SIZE &&
+	    !filemap_cached(inode, vmf->pgoff))
+		return VM_FAULT_SIGBUS;
+	/* Decided before the folio is locked: a type's hook locks it. */
+	reason = hugetlb_userfault(vmf);
+	if (reason)
+		return do_userfault(vmf, reason, "hugetlb_no_page",
+				    cache_uffd_why[reason == VM_UFFD_MINOR]);
 	folio = filemap_lookup_locked(inode, vmf->pgoff);
 	if (!folio) {
-		/* Beyond EOF, in huge pages. */
-		if (vmf->pgoff >= i_size_read(inode) / PAGE_SIZE)
-			return VM_FAULT_SIGBUS;
-		/*
-		 * userfaultfd hook (MISSING): hugetlb_no_page() returns
-		 * hugetlb_handle_userfault(vmf, mapping, VM_UFFD_MISSING)
-		 * here when userfaultfd_missing(vma).
-		 */
 		if (vma->vm_flags & VM_MAYSHARE) {
 			err = filemap_get_or_create(inode, vmf->pgoff, &folio);
 			if (err)
@@ -530,12 +789,6 @@ static vm_fault_t hugetlb_no_page(struct vm_fault *vmf)
 			folio_trylock(folio);
 			anon = true;
 		}
-	} else {
-		/*
-		 * userfaultfd hook (MINOR): hugetlb_no_page() returns
-		 * hugetlb_handle_userfault(vmf, mapping, VM_UFFD_MINOR) here
-		 * when userfaultfd_minor(vma), after unlocking @folio.
-		 */
 	}
 	/* make_huge_pte(): writable only for a shared writable mapping. */
 	flags = (vma->vm_flags & (VM_WRITE | VM_SHARED)) ==
@@ -576,8 +829,14 @@ static vm_fault_t hugetlb_fault(struct vm_fault *vmf)
 		return hugetlb_no_page(vmf);
 	}
 	if (vmf->flags & FAULT_FLAG_WRITE) {
-		if (!pte_write(pte))
+		if (!pte_write(pte)) {
+			/* hugetlb_fault(): userfault-wp first, then CoW. */
+			if (wp_userfault(vmf, "hugetlb_fault"))
+				return do_userfault(
+					vmf, VM_UFFD_WP, "hugetlb_fault",
+					"write to a uffd-wp huge page in a VMA registered for WP");
 			return hugetlb_wp(vmf);
+		}
 		if (!(pte.flags & PTE_DIRTY))
 			return wp_page_reuse(vmf, 0);
 	}
@@ -734,7 +993,9 @@ int uffdops_handle_mm_fault(struct uffdops_mm *mm, unsigned long addr,
 
 	if (!mm)
 		return VM_FAULT_SIGSEGV;
+	/* The arch fault handler's faults may always be retried. */
 	flags &= FAULT_FLAG_WRITE | FAULT_FLAG_USER | FAULT_FLAG_INSTRUCTION;
+	flags |= FAULT_FLAG_ALLOW_RETRY;
 	if (addr >= UFFDOPS_TASK_SIZE)
 		return VM_FAULT_SIGSEGV;
 	mmap_read_lock(mm);
@@ -758,13 +1019,29 @@ int uffdops_handle_mm_fault(struct uffdops_mm *mm, unsigned long addr,
 /* Memory access (copy_{from,to}_user(), access_remote_vm()).                */
 /* ------------------------------------------------------------------------ */
 
+/*
+ * The fault flags of an access: a CPU access (copy_{from,to}_user() from
+ * kernel mode included) faults through the arch handler, which may retry
+ * and marks user-mode accesses FAULT_FLAG_USER; a forced access is GUP on
+ * behalf of another task (access_remote_vm()), kernel mode and without
+ * FOLL_UNLOCKABLE, so its faults cannot be retried.
+ */
+static unsigned int access_fault_flags(unsigned int flags, bool write)
+{
+	unsigned int fflags = write ? FAULT_FLAG_WRITE : 0;
+
+	if (flags & UFFDOPS_ACCESS_FORCE)
+		return fflags;
+	if (!(flags & UFFDOPS_ACCESS_KERNEL))
+		fflags |= FAULT_FLAG_USER;
+	return fflags | FAULT_FLAG_ALLOW_RETRY;
+}
+
 static ssize_t access_mem(struct uffdops_mm *mm, unsigned long addr, void *buf,
 			  size_t len, unsigned int flags, bool write)
 {
 	bool force = flags & UFFDOPS_ACCESS_FORCE;
-	unsigned int fflags =
-		(write ? FAULT_FLAG_WRITE : 0) |
-		(flags & UFFDOPS_ACCESS_KERNEL ? 0 : FAULT_FLAG_USER);
+	unsigned int fflags = access_fault_flags(flags, write);
 	size_t done = 0;
 
 	if (!mm || (!buf && len))
@@ -871,7 +1148,11 @@ int populate_range(struct uffdops_mm *mm, unsigned long start,
 			addr = vma->vm_end;
 			continue;
 		}
-		ret = fault_in(vma, addr, w ? FAULT_FLAG_WRITE : 0, force);
+		/* GUP with FOLL_UNLOCKABLE: kernel mode, may be retried. */
+		ret = fault_in(vma, addr,
+			       (w ? FAULT_FLAG_WRITE : 0) |
+				       FAULT_FLAG_ALLOW_RETRY,
+			       force);
 		if (ret & VM_FAULT_RETRY)
 			continue;
 		if (ret) {

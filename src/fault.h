@@ -18,13 +18,24 @@
 
 typedef unsigned int vm_fault_t;
 
+/*
+ * enum fault_flag bits used inside the library beside the public ones
+ * (include/linux/mm_types.h): the fault may drop the mmap lock and be
+ * retried. The arch fault handler and GUP with FOLL_UNLOCKABLE set it;
+ * access_remote_vm() (/proc/pid/mem) does not, so a userfault there is
+ * SIGBUS (handle_userfault()).
+ */
+#define FAULT_FLAG_ALLOW_RETRY (1U << 2)
+
 /**
  * handle_mm_fault() - resolve a fault at @addr in @vma (handle_mm_fault()),
  * with mm->mmap_lock held for reading and the access already checked
- * against the VMA. A return of 0 means the entry changed: the caller
+ * against the VMA. @flags: FAULT_FLAG_WRITE, FAULT_FLAG_USER,
+ * FAULT_FLAG_ALLOW_RETRY. A return of 0 means the entry changed: the caller
  * re-reads it and retries the access, as the CPU would. VM_FAULT_RETRY
- * means the lock was dropped and taken again (handle_userfault()): @vma
- * may be gone, so the caller looks the address up again.
+ * means the fault went to userfaultfd and the lock was dropped and taken
+ * again (handle_userfault()): @vma may be gone, so the caller looks the
+ * address up again and retries the whole fault.
  */
 vm_fault_t handle_mm_fault(struct uffdops_vma *vma, unsigned long addr,
 			   unsigned int flags);

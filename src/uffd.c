@@ -232,17 +232,24 @@ vm_fault_t handle_userfault(struct uffdops_vma *vma, unsigned long addr,
 	/* handle_userfault(): visible to read()/poll() from here on */
 	pthread_mutex_lock(&ctx->wqh_lock);
 	uwq_enqueue(&ctx->fault_pending_wqh, &uwq);
-	uffd_eventfd_sync(ctx);
-	pthread_cond_broadcast(&ctx->fd_wqh);
 	pthread_mutex_unlock(&ctx->wqh_lock);
 
 	must_wait = userfaultfd_must_wait(vma, address, reason);
 	mmap_read_unlock(mm);
 
 	pthread_mutex_lock(&ctx->wqh_lock);
-	if (must_wait && !atomic_load(&ctx->released))
+	if (must_wait && !atomic_load(&ctx->released)) {
+		/*
+		 * handle_userfault(): readers, pollers (and the eventfd) are
+		 * woken once the fault is known to wait, right before it
+		 * sleeps (wake_up_poll() before schedule()): a handler woken
+		 * by the message finds its thread past the must-wait check.
+		 */
+		uffd_eventfd_sync(ctx);
+		pthread_cond_broadcast(&ctx->fd_wqh);
 		while (!uwq.waken)
 			pthread_cond_wait(&uwq.wait, &ctx->wqh_lock);
+	}
 	/* handle_userfault(): not woken (resolved meanwhile) -> leave the queue */
 	uwq_dequeue(&uwq);
 	uffd_eventfd_sync(ctx);

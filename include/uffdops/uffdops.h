@@ -679,16 +679,25 @@ pgoff_t uffdops_linear_page_index(const struct uffdops_vma *vma,
  * @addr: the faulting address.
  * @flags: FAULT_FLAG_WRITE, FAULT_FLAG_USER, FAULT_FLAG_INSTRUCTION.
  *
+ * A fault that goes to a userfaultfd (handle_userfault()) queues its message
+ * and blocks the calling thread, without the mm lock, until a fill, a wake,
+ * UNREGISTER or the context's release; the whole fault is then retried, and
+ * may queue a new message. The same holds for the accesses below.
+ *
  * Return: 0 when the access can now proceed; VM_FAULT_SIGSEGV (no VMA, wrong
  * protection, guard marker) or VM_FAULT_SIGBUS (beyond end of file, poison,
- * a type that refuses the fault).
+ * a type that refuses the fault, a userfault on a context with
+ * UFFD_FEATURE_SIGBUS, or a kernel-mode one on a UFFD_USER_MODE_ONLY one).
  */
 int uffdops_handle_mm_fault(struct uffdops_mm *mm, unsigned long addr,
 			    unsigned int flags);
 
 /** UFFDOPS_ACCESS_NOFAULT - touch only what is mapped and accessible. */
 #define UFFDOPS_ACCESS_NOFAULT (1U << 0)
-/** UFFDOPS_ACCESS_FORCE - ignore protections, as /proc/pid/mem (FOLL_FORCE). */
+/**
+ * UFFDOPS_ACCESS_FORCE - ignore protections, as /proc/pid/mem (FOLL_FORCE);
+ * a kernel-mode access whose userfaults cannot wait (they fail).
+ */
 #define UFFDOPS_ACCESS_FORCE (1U << 1)
 /** UFFDOPS_ACCESS_KERNEL - a kernel-mode access (no FAULT_FLAG_USER). */
 #define UFFDOPS_ACCESS_KERNEL (1U << 2)

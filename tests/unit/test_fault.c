@@ -444,11 +444,14 @@ static void fault_around(void **state)
 	assert_int_equal(uffdops_madvise(mm, BASE, 40 * P, MADV_DONTNEED), 0);
 	wr8(mm, BASE + 20 * P, 1);
 	assert_int_equal(pm_bits(mm, BASE + 21 * P), 0);
-	/* A VMA registered for MINOR never faults around. */
+	/*
+	 * A VMA registered for WP (or MINOR: test_userfault.c) never faults
+	 * around. A cached page read in a WP-only VMA raises no userfault.
+	 */
 	mmap_write_lock(mm);
 	vma = vma_lookup(mm, BASE);
 	assert_int_equal(vma_modify_flags_uffd(mm, &vma, BASE, BASE + 40 * P,
-					       vma->vm_flags | VM_UFFD_MINOR,
+					       vma->vm_flags | VM_UFFD_WP,
 					       (struct userfaultfd_ctx *)mm),
 			 0);
 	mmap_write_unlock(mm);
