@@ -195,8 +195,9 @@ int uffd_mmget(struct uffdops_ctx *ctx, const struct uffd_ioctl *io,
 	       const char *kfn)
 {
 	/* userfaultfd_copy() & co: mmget_not_zero() fails once the mm has gone */
-	return trace_check(ctx->mm, io->op, "mmget_not_zero of the context's mm",
-			   kfn, mmget_not_zero(ctx->mm) ? 0 : -ESRCH, 0);
+	return trace_check(ctx->mm, io->op,
+			   "mmget_not_zero of the context's mm", kfn,
+			   mmget_not_zero(ctx->mm) ? 0 : -ESRCH, 0);
 }
 
 int uffd_range_result(struct uffdops_ctx *ctx, const struct uffd_ioctl *io,

@@ -34,9 +34,8 @@ int trace_check(struct uffdops_mm *mm, const char *op, const char *check,
 	};
 	uffdops_trace_fn fn;
 
-	if (__builtin_expect(!atomic_load_explicit(&hook->fn,
-						   memory_order_relaxed),
-			     1))
+	if (__builtin_expect(
+		    !atomic_load_explicit(&hook->fn, memory_order_relaxed), 1))
 		return result;
 	pthread_rwlock_rdlock(&hook->lock);
 	fn = atomic_load_explicit(&hook->fn, memory_order_relaxed);

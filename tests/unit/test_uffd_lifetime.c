@@ -33,14 +33,16 @@ static void test_ctx_outlives_mm(void **state)
 			 -ENOMEM);
 	/* the range ioctls: mmget_not_zero() fails -> -ESRCH, field untouched */
 	{
-		struct uffdio_copy copy = { .dst = BASE, .src = BASE, .len = P,
-					    .copy = 77 };
+		struct uffdio_copy copy = {
+			.dst = BASE, .src = BASE, .len = P, .copy = 77
+		};
 		struct uffdio_zeropage zp = { .range = { BASE, P },
 					      .zeropage = 77 };
 		struct uffdio_writeprotect wp = { .range = { BASE, P },
 						  .mode = 1 };
-		struct uffdio_move mv = { .dst = BASE, .src = BASE + P,
-					  .len = P, .move = 77 };
+		struct uffdio_move mv = {
+			.dst = BASE, .src = BASE + P, .len = P, .move = 77
+		};
 
 		assert_int_equal(uffdops_ioctl(ctx, UFFDIO_COPY, &copy),
 				 -ESRCH);
