@@ -226,6 +226,7 @@ vm_fault_t handle_userfault(struct uffdops_vma *vma, unsigned long addr,
 	/* vmf->address: the fault rounded down to the VMA's page size */
 	address = ALIGN_DOWN(addr, vma_page_size(vma));
 	userfault_msg(&uwq.msg, address, addr, flags, reason, features);
+	uwq.tid = gettid();
 	uwq.waken = false;
 	pthread_cond_init(&uwq.wait, NULL);
 
@@ -267,6 +268,7 @@ void userfaultfd_event_wait_completion(struct uffdops_ctx *ctx,
 	struct userfaultfd_wait_queue ewq;
 
 	ewq.msg = *msg;
+	ewq.tid = gettid();
 	ewq.waken = false;
 	pthread_cond_init(&ewq.wait, NULL);
 	pthread_mutex_lock(&ctx->wqh_lock);

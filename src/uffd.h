@@ -38,6 +38,7 @@
  * @queue: the queue holding it, NULL once it was woken (faults) or read
  *	(events).
  * @msg: what read() returns for it.
+ * @tid: the waiting thread (uffdops_waiters()).
  * @wait: signalled when @waken is set.
  * @waken: set by a wake covering @msg's address or by release (faults),
  *	by read() or release (events).
@@ -46,6 +47,7 @@ struct userfaultfd_wait_queue {
 	TAILQ_ENTRY(userfaultfd_wait_queue) link;
 	struct uffd_wq *queue;
 	struct uffd_msg msg;
+	pid_t tid;
 	pthread_cond_t wait;
 	bool waken;
 };

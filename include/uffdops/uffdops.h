@@ -941,6 +941,37 @@ int uffdops_close(struct uffdops_ctx *ctx);
  */
 int uffdops_fdinfo(struct uffdops_ctx *ctx, char *buf, size_t size);
 
+/**
+ * struct uffdops_waiter - a thread blocked on a context now.
+ * @tid: its thread id (gettid()).
+ * @event: false for a fault waiting to be resolved, true for a
+ *	non-cooperative event waiting to be read.
+ * @read: the message was read already (a fault read but not yet woken).
+ * @msg: the message read() returns (or returned) for it: the fault's
+ *	reason is in msg.arg.pagefault.flags (UFFD_PAGEFAULT_FLAG_WP, _MINOR,
+ *	neither for MISSING), the address in msg.arg.pagefault.address.
+ */
+struct uffdops_waiter {
+	pid_t tid;
+	bool event;
+	bool read;
+	struct uffd_msg msg;
+};
+
+/**
+ * uffdops_waiters() - the threads blocked on @ctx, as /proc/pid/wchan and
+ * fdinfo would let a debugger find them: unread faults oldest first, then
+ * read faults, then events. A test can poll it until a thread is really
+ * asleep.
+ * @ctx: the context.
+ * @out: room for @n entries (NULL when @n is 0).
+ * @n: entries available.
+ *
+ * Return: the number of waiting threads (which may exceed @n).
+ */
+int uffdops_waiters(struct uffdops_ctx *ctx, struct uffdops_waiter *out,
+		    size_t n);
+
 /* ------------------------------------------------------------------------ */
 /* The decision trace.                                                       */
 /* ------------------------------------------------------------------------ */
