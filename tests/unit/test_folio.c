@@ -51,6 +51,86 @@ static void folio_alloc_basics(void **state)
 	uffdops_folio_put(NULL);
 }
 
+/*
+ * Freed folio data is kept for reuse and wiped when handed out again. Runs
+ * first, on an empty cache: every buffer freed here comes straight back.
+ */
+#define REUSE_NR 64
+
+static void folio_reuse_is_zeroed(void **state)
+{
+	static const unsigned int orders[] = { 0, 9 };
+	struct uffdops_folio *f[REUSE_NR];
+	void *old[REUSE_NR];
+
+	(void)state;
+	for (size_t o = 0; o < sizeof(orders) / sizeof(orders[0]); o++) {
+		unsigned int order = orders[o];
+		unsigned long size = PAGE_SIZE << order;
+		int nr = order ? 2 : REUSE_NR;
+
+		for (int i = 0; i < nr; i++) {
+			assert_int_equal(uffdops_folio_alloc(order, &f[i]), 0);
+			old[i] = uffdops_folio_data(f[i]);
+			memset(old[i], 0xa5, size);
+		}
+		for (int i = 0; i < nr; i++)
+			uffdops_folio_put(f[i]);
+		for (int i = 0; i < nr; i++) {
+			unsigned char *d;
+			bool reused = false;
+
+			assert_int_equal(uffdops_folio_alloc(order, &f[i]), 0);
+			d = uffdops_folio_data(f[i]);
+			for (int j = 0; j < nr; j++)
+				reused |= old[j] == d;
+			assert_true(reused);
+			for (unsigned long b = 0; b < size; b++)
+				assert_int_equal(d[b], 0);
+		}
+		for (int i = 0; i < nr; i++)
+			uffdops_folio_put(f[i]);
+	}
+}
+
+/* Threads allocating and freeing at once always get zeroed data. */
+static char churn_failed;
+
+static void *churn_thread(void *arg)
+{
+	(void)arg;
+	for (int round = 0; round < 2000; round++) {
+		unsigned int order = round % 3;
+		struct uffdops_folio *folio;
+		unsigned char *d;
+
+		if (uffdops_folio_alloc(order, &folio))
+			return &churn_failed;
+		d = uffdops_folio_data(folio);
+		for (unsigned long b = 0; b < (PAGE_SIZE << order); b += 512)
+			if (d[b])
+				return &churn_failed;
+		memset(d, 0xff, PAGE_SIZE << order);
+		uffdops_folio_put(folio);
+	}
+	return NULL;
+}
+
+static void folio_alloc_concurrent(void **state)
+{
+	pthread_t t[4];
+	void *ret;
+
+	(void)state;
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(
+			pthread_create(&t[i], NULL, churn_thread, NULL), 0);
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(pthread_join(t[i], &ret), 0);
+		assert_null(ret);
+	}
+}
+
 static void folio_copy(void **state)
 {
 	struct uffdops_folio *src, *copy;
@@ -301,7 +381,9 @@ static void truncate_drops_and_zeroes(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(folio_reuse_is_zeroed),
 		cmocka_unit_test(folio_alloc_basics),
+		cmocka_unit_test(folio_alloc_concurrent),
 		cmocka_unit_test(folio_copy),
 		cmocka_unit_test(folio_lock_sleeps),
 		cmocka_unit_test(file_create_errors),
