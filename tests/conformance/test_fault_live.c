@@ -49,8 +49,6 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <setjmp.h>
@@ -58,21 +56,11 @@
 
 #include <uffdops/uffdops.h>
 
-#ifndef MFD_HUGETLB
-#define MFD_HUGETLB 0x0004U
-#endif
-#ifndef MADV_POPULATE_READ
-#define MADV_POPULATE_READ 22
-#define MADV_POPULATE_WRITE 23
-#endif
-#ifndef MADV_GUARD_INSTALL
-#define MADV_GUARD_INSTALL 102
-#endif
+#include "../lib/live.h"
+
 #ifndef UFFD_USER_MODE_ONLY
 #define UFFD_USER_MODE_ONLY 1
 #endif
-
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 #define P 4096UL
 #define H (2UL << 20)
@@ -96,14 +84,6 @@
 /* Huge pages the suite wants free while it runs. */
 #define HUGE_PAGES_WANTED 16
 #define HUGE_PAGES_NEEDED 8
-#define NR_HUGEPAGES_PATH "/proc/sys/vm/nr_hugepages"
-#define FREE_HUGEPAGES_PATH \
-	"/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages"
-
-#define PM_GUARD_REGION (1ULL << 58)
-#define PM_COMPARED                                               \
-	(UFFDOPS_PM_PRESENT | UFFDOPS_PM_SWAP | UFFDOPS_PM_FILE | \
-	 PM_GUARD_REGION | UFFDOPS_PM_UFFD_WP | UFFDOPS_PM_MMAP_EXCLUSIVE)
 
 /* ------------------------------------------------------------------------ */
 /* The cases.                                                               */
@@ -432,14 +412,6 @@ static void side_close(struct side *s)
 		uffdops_close(s->ctx);
 }
 
-static long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
-
 /*
  * Waits up to @ms for a message (W_MSG, *@msg filled) or the access's end
  * (W_DONE); W_BLOCKED when neither came. Messages win over the end.
@@ -450,12 +422,12 @@ static int side_wait(struct side *s, int ms, struct uffd_msg *msg)
 		{ .fd = s->done_efd, .events = POLLIN },
 		{ .fd = -1, .events = POLLIN },
 	};
-	long deadline = now_ms() + ms;
+	long deadline = live_now_ms() + ms;
 
 	if (!s->closed)
 		pfd[1].fd = s->live ? s->uffd : uffdops_eventfd(s->ctx);
 	for (;;) {
-		long left = deadline - now_ms();
+		long left = deadline - live_now_ms();
 		ssize_t n;
 
 		if (!s->closed) {
@@ -477,21 +449,13 @@ static int side_wait(struct side *s, int ms, struct uffd_msg *msg)
 /* The live side.                                                           */
 /* ------------------------------------------------------------------------ */
 
-static __thread sigjmp_buf fault_jmp;
-static __thread volatile sig_atomic_t fault_sig;
-
-static void fault_handler(int sig)
-{
-	fault_sig = sig;
-	siglongjmp(fault_jmp, 1);
-}
-
 static int neg_errno(ssize_t r, ssize_t ok)
 {
 	return r == ok ? 0 : r < 0 ? -errno : -EIO;
 }
 
-static void *live_access(void *arg)
+/* The access of the case; a fault's signal is caught by live_access(). */
+static void live_access_do(void *arg)
 {
 	struct side *s = arg;
 	const struct fcase *c = s->c;
@@ -500,12 +464,6 @@ static void *live_access(void *arg)
 	unsigned long len = c->len ? c->len : psize_of(c);
 	unsigned char b = WRITE_BYTE;
 
-	s->byte = -1;
-	fault_sig = 0;
-	if (sigsetjmp(fault_jmp, 1)) {
-		s->result = fault_sig;
-		goto out;
-	}
 	switch (c->acc) {
 	case A_READ:
 		s->byte = *p;
@@ -539,7 +497,17 @@ static void *live_access(void *arg)
 			s->byte = b;
 		break;
 	}
-out:
+}
+
+static void *live_access(void *arg)
+{
+	struct side *s = arg;
+	int sig;
+
+	s->byte = -1;
+	sig = live_catch(live_access_do, s);
+	if (sig)
+		s->result = sig;
 	eventfd_write(s->done_efd, 1);
 	return NULL;
 }
@@ -559,17 +527,15 @@ static int live_setup(struct side *s)
 		.range = { REGION_BASE, len },
 		.mode = c->mode,
 	};
-	struct sigaction sa = { .sa_handler = fault_handler };
 	void *a;
 
-	sigaction(SIGBUS, &sa, NULL);
-	sigaction(SIGSEGV, &sa, NULL);
+	live_catch_setup();
 	s->memfd = -1;
 	if (mem_file(c->mem)) {
-		s->memfd = memfd_create("fault-live",
-					mem_huge(c->mem) ? MFD_HUGETLB : 0);
-		if (s->memfd < 0 || ftruncate(s->memfd, file_len(c)))
-			return -errno;
+		s->memfd = live_file_create(
+			mem_huge(c->mem) ? "hugetlb" : "shmem", file_len(c));
+		if (s->memfd < 0)
+			return s->memfd;
 	}
 	a = mmap((void *)SRC_BASE, H, PROT_READ | PROT_WRITE,
 		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
@@ -627,22 +593,20 @@ static int live_setup(struct side *s)
 	    write(s->pipefd[1], &(char){ WRITE_BYTE }, 1) != 1)
 		return -EIO;
 	s->mem_fd = open("/proc/self/mem", O_RDWR | O_CLOEXEC);
-	s->pagemap_fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
-	if (s->mem_fd < 0 || s->pagemap_fd < 0)
+	if (s->mem_fd < 0)
 		return -errno;
-	return 0;
+	s->pagemap_fd = live_pagemap_open();
+	return s->pagemap_fd < 0 ? s->pagemap_fd : 0;
 }
 
 /* pagemap flags and first 8 bytes of the page at @addr. */
 static void live_page(struct side *s, unsigned long addr, uint64_t *pm,
 		      uint64_t *data)
 {
-	uint64_t e = 0;
+	uint64_t e;
 
-	if (pread(s->pagemap_fd, &e, sizeof(e), (addr / P) * sizeof(e)) !=
-	    sizeof(e))
-		e = ~0ULL;
-	*pm = e & PM_COMPARED;
+	live_pagemap(s->pagemap_fd, addr, &e, 1);
+	*pm = e & LIVE_PM_COMPARED;
 	*data = 0;
 	if (e & UFFDOPS_PM_PRESENT)
 		memcpy(data, (void *)addr, sizeof(*data));
@@ -651,8 +615,6 @@ static void live_page(struct side *s, unsigned long addr, uint64_t *pm,
 /* ------------------------------------------------------------------------ */
 /* The model side.                                                          */
 /* ------------------------------------------------------------------------ */
-
-static bool no_zero_page; /* this machine boots with pvm_no_zero_page=1 */
 
 /* A CPU access: fault until the access can go, then make it. */
 static int model_cpu_access(struct side *s, unsigned long addr, bool write)
@@ -751,10 +713,8 @@ static int model_setup(struct side *s)
 	long a;
 	int r;
 
-	if ((r = uffdops_mm_create(&s->mm)))
+	if ((r = live_mm_create(&s->mm)))
 		return r;
-	if (no_zero_page)
-		uffdops_mm_config(s->mm, UFFDOPS_MM_NO_ZERO_PAGE, 1);
 	if (mem_file(c->mem) &&
 	    (r = uffdops_file_create(mem_huge(c->mem) ? "hugetlb" : "shmem",
 				     file_len(c), &s->file)))
@@ -818,7 +778,8 @@ static void model_page(struct side *s, unsigned long addr, uint64_t *pm,
 {
 	struct uffdops_pagemap_entry e;
 
-	*pm = uffdops_pagemap(s->mm, addr, &e) ? ~0ULL : e.bits & PM_COMPARED;
+	*pm = uffdops_pagemap(s->mm, addr, &e) ? ~0ULL :
+						 e.bits & LIVE_PM_COMPARED;
 	*data = 0;
 	if (*pm & UFFDOPS_PM_PRESENT)
 		uffdops_read_mem(s->mm, addr, data, sizeof(*data),
@@ -1089,27 +1050,26 @@ static int obs_diff(const struct fcase *c, const struct obs *a,
 /* The suite.                                                               */
 /* ------------------------------------------------------------------------ */
 
-static struct obs *live_res; /* shared with the live children */
-static bool have_uffd, have_hugetlb, verbose;
-static long saved_nr_hugepages = -1;
-static int nr_compared, nr_agree, nr_skipped;
+static struct obs *live_res;
+static bool verbose;
+static struct live_suite suite = { .name = "fault conformance",
+				   .noun = "cases" };
 
-static void live_child(const struct fcase *c)
+/* Play case @arg in this freshly forked process; see live_child_fn. */
+static int live_child(const void *arg, void *res, char *why, size_t size)
 {
-	struct side s = { .live = true, .c = c };
+	struct side s = { .live = true, .c = arg };
 	int r;
 
-	alarm(LIVE_TIMEOUT);
 	s.done_efd = eventfd(0, EFD_CLOEXEC);
-	r = live_setup(&s);
+	r = s.done_efd < 0 ? -errno : live_setup(&s);
 	if (r) {
-		fprintf(stderr, "%s: live setup failed: %s\n", c->name,
-			strerror(-r));
-		_exit(2);
+		snprintf(why, size, "setting up: %s", strerror(-r));
+		return LIVE_FAILED;
 	}
-	run_script(&s, live_res);
+	run_script(&s, res);
 	/* A thread that never finished ends with the process. */
-	_exit(0);
+	return LIVE_RAN;
 }
 
 static int model_case(const struct fcase *c, struct obs *o)
@@ -1134,139 +1094,49 @@ static int model_case(const struct fcase *c, struct obs *o)
 	return r;
 }
 
-static long read_long(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	long v = -1;
-
-	if (f) {
-		if (fscanf(f, "%ld", &v) != 1)
-			v = -1;
-		fclose(f);
-	}
-	return v;
-}
-
-static void write_long(const char *path, long v)
-{
-	FILE *f = fopen(path, "w");
-
-	if (f) {
-		fprintf(f, "%ld\n", v);
-		fclose(f);
-	}
-}
-
-static bool cmdline_has(const char *word)
-{
-	char buf[4096];
-	FILE *f = fopen("/proc/cmdline", "r");
-	size_t n;
-	bool found = false;
-
-	if (!f)
-		return false;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	for (char *tok = strtok(buf, " \n"); tok; tok = strtok(NULL, " \n"))
-		found |= !strcmp(tok, word);
-	return found;
-}
-
-/*
- * Makes HUGE_PAGES_WANTED huge pages free, raising vm.nr_hugepages (the
- * first change remembers the value to restore). Called before every
- * hugetlb case too: another suite may have given pages back meanwhile.
- */
-static bool reserve_huge_pages(void)
-{
-	long free_pages = read_long(FREE_HUGEPAGES_PATH), nr;
-
-	if (free_pages >= 0 && free_pages < HUGE_PAGES_WANTED &&
-	    geteuid() == 0) {
-		nr = read_long(NR_HUGEPAGES_PATH);
-		if (saved_nr_hugepages < 0)
-			saved_nr_hugepages = nr;
-		if (nr >= 0)
-			write_long(NR_HUGEPAGES_PATH,
-				   nr + HUGE_PAGES_WANTED - free_pages);
-		free_pages = read_long(FREE_HUGEPAGES_PATH);
-	}
-	if (free_pages < HUGE_PAGES_NEEDED)
-		printf("fault conformance: only %ld free 2 MiB huge pages (need %d, %s)\n",
-		       free_pages, HUGE_PAGES_NEEDED,
-		       geteuid() ? "not root" : "could not reserve");
-	return free_pages >= HUGE_PAGES_NEEDED;
-}
-
 static int suite_setup(void **state)
 {
-	int fd;
-
 	(void)state;
 	verbose = getenv("FAULT_LIVE_VERBOSE") != NULL;
-	no_zero_page = cmdline_has("pvm_no_zero_page=1");
-	printf("fault conformance: the kernel %s the zero page on anonymous read faults\n",
-	       no_zero_page ? "does not map (pvm_no_zero_page=1)" : "maps");
-	live_res = mmap(NULL, sizeof(*live_res), PROT_READ | PROT_WRITE,
-			MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (live_res == MAP_FAILED)
+	live_say(&suite, "the kernel %s the zero page on anonymous read faults",
+		 live_no_zero_page() ? "does not map (pvm_no_zero_page=1)" :
+				       "maps");
+	live_res = malloc(sizeof(*live_res));
+	if (!live_res)
 		return -1;
-	fd = syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
-	have_uffd = fd >= 0;
-	if (have_uffd)
-		close(fd);
-	else
-		printf("fault conformance: userfaultfd(2) unavailable (%s): every case will be skipped\n",
-		       strerror(errno));
-	have_hugetlb = reserve_huge_pages();
-	if (!have_hugetlb)
-		printf("fault conformance: hugetlb cases will be skipped\n");
-	return 0;
+	return live_suite_setup(&suite, 0, H, HUGE_PAGES_WANTED,
+				HUGE_PAGES_NEEDED);
 }
 
 static int suite_teardown(void **state)
 {
 	(void)state;
-	if (saved_nr_hugepages >= 0)
-		write_long(NR_HUGEPAGES_PATH, saved_nr_hugepages);
-	if (live_res && live_res != MAP_FAILED)
-		munmap(live_res, sizeof(*live_res));
-	printf("fault conformance: %d cases compared with the live kernel, %d agree (%d skipped)\n",
-	       nr_compared, nr_agree, nr_skipped);
+	free(live_res);
+	live_suite_teardown(&suite);
 	return 0;
 }
 
 static void run_case(void **state)
 {
 	const struct fcase *c = *state;
-	struct obs *model = calloc(1, sizeof(*model));
-	int status, bad, r;
-	pid_t pid;
+	struct obs *model;
+	int bad, r;
 
+	live_suite_check(&suite, c->name, mem_huge(c->mem), false);
+	if (mem_huge(c->mem)) {
+		/* have the pages free again: other processes may take some */
+		const char *why = live_hugetlb_reserve(H, HUGE_PAGES_WANTED,
+						       HUGE_PAGES_NEEDED);
+
+		live_hugetlb_release();
+		if (why)
+			live_skip(&suite, c->name, why);
+	}
+	live_child_run(&suite, c->name, LIVE_TIMEOUT, live_child, c, live_res,
+		       sizeof(*live_res));
+	suite.compared++;
+	model = calloc(1, sizeof(*model));
 	assert_non_null(model);
-	if (!have_uffd ||
-	    (mem_huge(c->mem) && !(have_hugetlb && reserve_huge_pages()))) {
-		nr_skipped++;
-		free(model);
-		printf("%s: skipped, %s\n", c->name,
-		       have_uffd ? "no free hugetlb pages" : "no userfaultfd");
-		skip();
-	}
-	memset(live_res, 0, sizeof(*live_res));
-	fflush(stdout);
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0)
-		live_child(c);
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	nr_compared++;
-	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
-		free(model);
-		fail_msg("%s: the live run failed (status %#x)", c->name,
-			 status);
-	}
 	r = model_case(c, model);
 	if (r) {
 		free(model);
@@ -1287,7 +1157,7 @@ static void run_case(void **state)
 			print_obs("model", c, model);
 		}
 	} else {
-		nr_agree++;
+		suite.agreed++;
 	}
 	free(model);
 	if (bad)

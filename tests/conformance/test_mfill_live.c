@@ -9,9 +9,9 @@
  * CPU, create a userfaultfd, register, write-protect, install guards, fill,
  * start a thread that faults and blocks, ask whether it still is, hold a
  * non-cooperative event in flight, touch a page. One runner plays a case:
- *  - live: in a forked child (a clean process per case), the region at a
- *    fixed address nothing else uses; the observations come back through a
- *    pipe;
+ *  - live: in a forked child (a clean process per case, live_child_run()),
+ *    the region at a fixed address nothing else uses; the observations come
+ *    back in memory shared with the parent;
  *  - model: a fresh uffdops_mm at the same addresses.
  * After every step both sides record the return value or errno, the output
  * field of a fill (preset to a sentinel; read back from the address space
@@ -46,9 +46,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <sys/statfs.h>
 #include <sys/syscall.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -57,13 +55,7 @@
 #include <uffdops/uffdops.h>
 
 #include "../../src/uffd.h"
-
-#ifndef MFD_HUGETLB
-#define MFD_HUGETLB 0x0004U
-#endif
-#ifndef TMPFS_MAGIC
-#define TMPFS_MAGIC 0x01021994
-#endif
+#include "../lib/live.h"
 
 #define P 4096UL
 #define H (2UL << 20)
@@ -82,9 +74,6 @@
 #define UNREADABLE ((__s64)0x0badbadbadbadbadLL)
 
 #define HUGE_PAGES_WANTED 12
-#define NR_HUGEPAGES_PATH "/proc/sys/vm/nr_hugepages"
-#define FREE_HUGEPAGES_PATH \
-	"/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages"
 /* Seconds one live case may take. */
 #define LIVE_TIMEOUT 20
 /* How long a woken thread may take to finish its access. */
@@ -163,17 +152,6 @@ struct step {
 };
 
 /**
- * struct filedef - a file created before the first step.
- * @type: "shmem" (memfd), "hugetlb" (memfd MFD_HUGETLB) or "file" (a regular
- *	file on a disk filesystem).
- * @size: its size.
- */
-struct filedef {
-	const char *type;
-	unsigned long size;
-};
-
-/**
  * struct mcase - one scenario.
  * @name: the cmocka test name.
  * @region: bytes reserved at REGION_BASE for the case.
@@ -182,7 +160,8 @@ struct filedef {
  * @view: where a second window of pages is observed (a second mapping of
  *	the case's file), from the base.
  * @view_units: pages observed there.
- * @files: files created first.
+ * @files: files created first: "shmem" (memfd), "hugetlb" (memfd
+ *	MFD_HUGETLB) or "file" (a regular file on a disk filesystem).
  * @steps: the calls, up to the first OP_END.
  */
 struct mcase {
@@ -192,7 +171,7 @@ struct mcase {
 	unsigned int units;
 	unsigned long view;
 	unsigned int view_units;
-	struct filedef files[MAX_FILES];
+	struct live_file files[MAX_FILES];
 	struct step steps[MAX_STEPS];
 };
 
@@ -758,12 +737,6 @@ static const struct mcase cases[] = {
 /* Observations.                                                            */
 /* ------------------------------------------------------------------------ */
 
-/* The pagemap bits compared: present, swap, file, uffd-wp, exclusive, guard. */
-#define PM_COMPARED                                               \
-	(UFFDOPS_PM_PRESENT | UFFDOPS_PM_SWAP | UFFDOPS_PM_FILE | \
-	 UFFDOPS_PM_UFFD_WP | UFFDOPS_PM_MMAP_EXCLUSIVE |         \
-	 UFFDOPS_PM_GUARD_REGION)
-
 /* One observed page. */
 struct page_obs {
 	__u64 flags;
@@ -777,12 +750,6 @@ struct obs {
 	long ret;
 	__s64 field;
 	struct page_obs page[MAX_UNITS];
-};
-
-struct live_result {
-	int status; /* 0 ran, 1 skipped, 2 setup failed */
-	char why[160];
-	struct obs obs[MAX_STEPS];
 };
 
 static unsigned long case_region(const struct mcase *c)
@@ -850,7 +817,7 @@ static size_t build_fill(const struct step *st, unsigned long base,
 }
 
 /* ------------------------------------------------------------------------ */
-/* The live side: runs in a forked child, reports through a pipe.          */
+/* The live side: runs in a forked child (live_child_run()).                */
 /* ------------------------------------------------------------------------ */
 
 struct live_fault {
@@ -877,11 +844,6 @@ struct live {
 	unsigned long event_addr, event_len;
 	bool event;
 };
-
-static long sys_ret(long r)
-{
-	return r == -1 ? -errno : r;
-}
 
 static long live_touch(unsigned long addr, bool write);
 static void live_fill(struct live *l, const struct step *st, struct obs *o);
@@ -969,46 +931,27 @@ static void *live_event_thread(void *arg)
 	return NULL;
 }
 
-/* Each thread catches the SIGBUS/SIGSEGV of its own touch. */
-static _Thread_local sigjmp_buf touch_jmp;
-static _Thread_local volatile sig_atomic_t touch_armed, touch_sig;
+struct touch {
+	unsigned long addr;
+	bool write;
+};
 
-static void touch_handler(int sig)
+static void touch_do(void *arg)
 {
-	if (!touch_armed) {
-		signal(sig, SIG_DFL);
-		raise(sig);
-		return;
-	}
-	touch_sig = sig;
-	siglongjmp(touch_jmp, 1);
+	const struct touch *t = arg;
+
+	if (t->write)
+		*(volatile char *)t->addr = *(volatile char *)t->addr;
+	else
+		(void)*(volatile char *)t->addr;
 }
 
-/* Installed once in the live child, before any touch. */
-static void touch_setup(void)
-{
-	struct sigaction sa = { .sa_handler = touch_handler };
-
-	sigaction(SIGBUS, &sa, NULL);
-	sigaction(SIGSEGV, &sa, NULL);
-}
-
+/* An access at @addr: 0, or the SIGBUS/SIGSEGV it raised in this thread. */
 static long live_touch(unsigned long addr, bool write)
 {
-	long ret = 0;
+	struct touch t = { addr, write };
 
-	touch_sig = 0;
-	if (!sigsetjmp(touch_jmp, 1)) {
-		touch_armed = 1;
-		if (write)
-			*(volatile char *)addr = *(volatile char *)addr;
-		else
-			(void)*(volatile char *)addr;
-	} else {
-		ret = touch_sig;
-	}
-	touch_armed = 0;
-	return ret;
+	return live_catch(touch_do, &t);
 }
 
 static void live_fill(struct live *l, const struct step *st, struct obs *o)
@@ -1019,13 +962,13 @@ static void live_fill(struct live *l, const struct step *st, struct obs *o)
 	int fd = l->ctx[st->ctx];
 
 	if (!st->argoff) {
-		o->ret = sys_ret(ioctl(fd, fill_cmd(st->b), buf));
+		o->ret = live_ret(ioctl(fd, fill_cmd(st->b), buf));
 		memcpy(&o->field, buf + foff, sizeof(o->field));
 		return;
 	}
 	/* placed through /proc/self/mem, whatever the protection */
 	(void)!pwrite(l->mem_fd, buf, size, (off_t)uaddr);
-	o->ret = sys_ret(ioctl(fd, fill_cmd(st->b), (void *)uaddr));
+	o->ret = live_ret(ioctl(fd, fill_cmd(st->b), (void *)uaddr));
 	if (pread(l->mem_fd, &o->field, sizeof(o->field),
 		  (off_t)(uaddr + foff)) != sizeof(o->field))
 		o->field = UNREADABLE;
@@ -1055,7 +998,7 @@ static void live_step(struct live *l, const struct step *st, struct obs *o)
 	o->field = SENTINEL;
 	switch (st->op) {
 	case OP_MAP: {
-		long r = sys_ret(syscall(
+		long r = live_ret(syscall(
 			SYS_mmap, addr, st->len, (int)st->a, (int)st->b,
 			st->file >= 0 ? l->files[st->file] : -1, st->off2 * P));
 
@@ -1063,10 +1006,10 @@ static void live_step(struct live *l, const struct step *st, struct obs *o)
 		break;
 	}
 	case OP_MPROTECT:
-		o->ret = sys_ret(mprotect((void *)addr, st->len, (int)st->a));
+		o->ret = live_ret(mprotect((void *)addr, st->len, (int)st->a));
 		break;
 	case OP_MADV:
-		o->ret = sys_ret(madvise((void *)addr, st->len, (int)st->a));
+		o->ret = live_ret(madvise((void *)addr, st->len, (int)st->a));
 		break;
 	case OP_WRITE:
 		for (unsigned long i = 0; i < st->len / P; i++)
@@ -1080,13 +1023,13 @@ static void live_step(struct live *l, const struct step *st, struct obs *o)
 	case OP_REG: {
 		struct uffdio_register r = { { addr, st->len }, st->a, 0 };
 
-		o->ret = sys_ret(ioctl(fd, UFFDIO_REGISTER, &r));
+		o->ret = live_ret(ioctl(fd, UFFDIO_REGISTER, &r));
 		break;
 	}
 	case OP_WP: {
 		struct uffdio_writeprotect w = { { addr, st->len }, st->a };
 
-		o->ret = sys_ret(ioctl(fd, UFFDIO_WRITEPROTECT, &w));
+		o->ret = live_ret(ioctl(fd, UFFDIO_WRITEPROTECT, &w));
 		break;
 	}
 	case OP_FILL:
@@ -1144,7 +1087,7 @@ static void live_step(struct live *l, const struct step *st, struct obs *o)
 	case OP_WAKE: {
 		struct uffdio_range r = { addr, st->len };
 
-		o->ret = sys_ret(ioctl(fd, UFFDIO_WAKE, &r));
+		o->ret = live_ret(ioctl(fd, UFFDIO_WAKE, &r));
 		break;
 	}
 	case OP_EVENT:
@@ -1170,7 +1113,8 @@ static void live_step(struct live *l, const struct step *st, struct obs *o)
 		o->ret = live_touch(addr, st->a);
 		break;
 	case OP_TRUNC:
-		o->ret = sys_ret(ftruncate(l->files[st->file], (off_t)st->len));
+		o->ret =
+			live_ret(ftruncate(l->files[st->file], (off_t)st->len));
 		break;
 	}
 }
@@ -1179,13 +1123,12 @@ static void live_step(struct live *l, const struct step *st, struct obs *o)
 static void live_page(struct live *l, unsigned long addr, struct page_obs *p)
 {
 	unsigned char buf[P];
-	__u64 pm = 0, kf = 0;
+	uint64_t pm, kf = 0;
 
 	memset(p, 0, sizeof(*p));
-	if (pread(l->pagemap_fd, &pm, sizeof(pm), (off_t)(addr / P * 8)) !=
-	    sizeof(pm))
+	if (live_pagemap(l->pagemap_fd, addr, &pm, 1))
 		return;
-	p->flags = pm & PM_COMPARED;
+	p->flags = pm & LIVE_PM_COMPARED;
 	if (!(pm & UFFDOPS_PM_PRESENT))
 		return;
 	if ((pm & UFFDOPS_PM_PFN_MASK) &&
@@ -1220,110 +1163,50 @@ static void live_pages(struct live *l, const struct step *st, struct obs *o)
 		live_page(l, unit_addr(l->c, l->base, i), &o->page[i]);
 }
 
-static int live_open_files(struct live *l)
+/* Play case @arg in this freshly forked process; see live_child_fn. */
+static int live_run(const void *arg, void *res, char *why, size_t size)
 {
-	for (int i = 0; i < MAX_FILES; i++) {
-		const struct filedef *f = &l->c->files[i];
-		int fd = -1;
-
-		l->files[i] = -1;
-		if (!f->type)
-			continue;
-		if (!strcmp(f->type, "shmem")) {
-			fd = memfd_create("mfill", MFD_CLOEXEC);
-		} else if (!strcmp(f->type, "hugetlb")) {
-			fd = memfd_create("mfill_huge",
-					  MFD_CLOEXEC | MFD_HUGETLB);
-		} else {
-			char tmpl[] = "/var/tmp/uffdops_mfill_XXXXXX";
-
-			fd = mkostemp(tmpl, O_CLOEXEC);
-			if (fd >= 0)
-				unlink(tmpl);
-		}
-		if (fd < 0)
-			return -errno;
-		l->files[i] = fd;
-		if (ftruncate(fd, (off_t)f->size))
-			return -errno;
-	}
-	return 0;
-}
-
-static void send_result(int fd, const struct live_result *res)
-{
-	const char *p = (const char *)res;
-	size_t left = sizeof(*res);
-
-	while (left) {
-		ssize_t w = write(fd, p, left);
-
-		if (w <= 0)
-			_exit(3);
-		p += w;
-		left -= (size_t)w;
-	}
-}
-
-static __attribute__((noreturn)) void live_run(const struct mcase *c, int out)
-{
-	static struct live_result res;
+	const struct mcase *c = arg;
+	struct obs *obs = res;
 	struct live l = { .c = c, .base = REGION_BASE };
-	void *probe;
 	int r;
 
-	alarm(LIVE_TIMEOUT);
-	touch_setup();
-	memset(&res, 0, sizeof(res));
+	live_catch_setup();
 	for (int i = 0; i < MAX_CTX; i++)
 		l.ctx[i] = -1;
 	l.mem_fd = open("/proc/self/mem", O_RDWR | O_CLOEXEC);
-	l.pagemap_fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	l.pagemap_fd = live_pagemap_open();
 	l.kpageflags_fd = open("/proc/kpageflags", O_RDONLY | O_CLOEXEC);
-	r = l.mem_fd < 0 || l.pagemap_fd < 0 ? -errno : live_open_files(&l);
-	if (r) {
-		res.status = 2;
-		snprintf(res.why, sizeof(res.why), "setting up: %s",
-			 strerror(-r));
-		send_result(out, &res);
-		_exit(0);
+	r = l.mem_fd < 0 ? -errno : l.pagemap_fd;
+	if (r >= 0)
+		r = live_files_open(c->files, MAX_FILES, l.files);
+	if (r < 0) {
+		snprintf(why, size, "setting up: %s", strerror(-r));
+		return LIVE_FAILED;
 	}
-	probe = mmap((void *)l.base, case_region(c), PROT_NONE,
-		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE |
-			     MAP_NORESERVE,
-		     -1, 0);
-	if (probe != (void *)l.base) {
-		res.status = 1;
-		snprintf(res.why, sizeof(res.why),
-			 "the region is in use in the live process");
-		send_result(out, &res);
-		_exit(0);
+	if (!live_region_free(l.base, case_region(c))) {
+		snprintf(why, size, "the region is in use in the live process");
+		return LIVE_SKIPPED;
 	}
-	munmap(probe, case_region(c));
 	for (int i = 0; i < MAX_STEPS && c->steps[i].op != OP_END; i++) {
 		/* the fill after OP_FILL_ASYNC runs in the slot's thread */
 		if (!i || c->steps[i - 1].op != OP_FILL_ASYNC)
-			live_step(&l, &c->steps[i], &res.obs[i]);
+			live_step(&l, &c->steps[i], &obs[i]);
 		else
-			res.obs[i].field = SENTINEL;
-		live_pages(&l, &c->steps[i], &res.obs[i]);
-		res.obs[i].done = true;
+			obs[i].field = SENTINEL;
+		live_pages(&l, &c->steps[i], &obs[i]);
+		obs[i].done = true;
 	}
-	send_result(out, &res);
 	/* finished threads are joined; blocked ones end with exit_group() */
 	for (int i = 0; i < MAX_FAULTS; i++)
 		if (l.faults[i].used && atomic_load(&l.faults[i].done))
 			pthread_join(l.faults[i].thread, NULL);
-	_exit(0);
+	return LIVE_RAN;
 }
 
 /* ------------------------------------------------------------------------ */
 /* The model side.                                                          */
 /* ------------------------------------------------------------------------ */
-
-static struct {
-	bool no_zero_page;
-} machine;
 
 struct model_fault {
 	pthread_t thread;
@@ -1571,7 +1454,7 @@ static void model_pages(struct model *m, const struct step *st, struct obs *o)
 
 		memset(p, 0, sizeof(*p));
 		uffdops_pagemap(m->mm, addr, &e);
-		p->flags = e.bits & PM_COMPARED;
+		p->flags = e.bits & LIVE_PM_COMPARED;
 		if (!(e.bits & UFFDOPS_PM_PRESENT))
 			continue;
 		p->zero = e.zero_page;
@@ -1588,15 +1471,10 @@ static int model_run(const struct mcase *c, struct obs *res)
 	struct model m = { .c = c, .base = REGION_BASE };
 	int r;
 
-	r = uffdops_mm_create(&m.mm);
+	r = live_mm_create(&m.mm);
 	if (r)
 		return r;
-	r = uffdops_mm_config(m.mm, UFFDOPS_MM_NO_ZERO_PAGE,
-			      machine.no_zero_page);
-	for (int i = 0; !r && i < MAX_FILES; i++)
-		if (c->files[i].type)
-			r = uffdops_file_create(c->files[i].type,
-						c->files[i].size, &m.files[i]);
+	r = live_model_files_open(c->files, MAX_FILES, m.files);
 	for (int i = 0; !r && i < MAX_STEPS && c->steps[i].op != OP_END; i++) {
 		if (!i || c->steps[i - 1].op != OP_FILL_ASYNC)
 			model_step(&m, &c->steps[i], &res[i]);
@@ -1612,8 +1490,7 @@ static int model_run(const struct mcase *c, struct obs *res)
 		if (m.faults[i].used)
 			pthread_join(m.faults[i].thread, NULL);
 	uffdops_mm_destroy(m.mm);
-	for (int i = 0; i < MAX_FILES; i++)
-		uffdops_file_close(m.files[i]);
+	live_model_files_close(m.files, MAX_FILES);
 	return r;
 }
 
@@ -1700,225 +1577,55 @@ static bool obs_equal(const struct mcase *c, const struct obs *a,
 /* ------------------------------------------------------------------------ */
 
 static struct {
-	const char *skip; /* why userfaultfd cannot be used, or NULL */
-	char why[160];
-	bool have_hugetlb;
-	bool have_disk_file;
 	bool verbose;
-	long saved_nr_hugepages;
-	int compared;
-	int agreed;
-	int skipped;
+	struct live_suite suite;
 	struct obs model_res[MAX_STEPS];
-	struct live_result live_res;
-} env = { .saved_nr_hugepages = -1 };
-
-static long read_long(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	long v = -1;
-
-	if (f) {
-		if (fscanf(f, "%ld", &v) != 1)
-			v = -1;
-		fclose(f);
-	}
-	return v;
-}
-
-static int write_long(const char *path, long v)
-{
-	FILE *f = fopen(path, "w");
-	int r;
-
-	if (!f)
-		return -errno;
-	r = fprintf(f, "%ld\n", v) > 0 ? 0 : -EIO;
-	if (fclose(f))
-		r = -errno;
-	return r;
-}
-
-static bool cmdline_has(const char *word)
-{
-	char buf[4096];
-	FILE *f = fopen("/proc/cmdline", "r");
-	bool found = false;
-
-	if (!f)
-		return false;
-	if (fgets(buf, sizeof(buf), f))
-		for (char *save, *tok = strtok_r(buf, " \n", &save); tok;
-		     tok = strtok_r(NULL, " \n", &save))
-			found |= !strcmp(tok, word);
-	fclose(f);
-	return found;
-}
-
-static void probe_userfaultfd(void)
-{
-	struct uffdio_api api = { .api = UFFD_API };
-	int fd = (int)syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK);
-
-	if (fd < 0) {
-		snprintf(
-			env.why, sizeof(env.why),
-			"userfaultfd(2) fails with %s (needs CONFIG_USERFAULTFD and CAP_SYS_PTRACE or vm.unprivileged_userfaultfd=1)",
-			strerrorname_np(errno) ? strerrorname_np(errno) : "?");
-		env.skip = env.why;
-		return;
-	}
-	if (ioctl(fd, UFFDIO_API, &api)) {
-		snprintf(env.why, sizeof(env.why), "UFFDIO_API fails with %s",
-			 strerrorname_np(errno) ? strerrorname_np(errno) : "?");
-		env.skip = env.why;
-	}
-	close(fd);
-	if (!env.skip && access("/proc/kpageflags", R_OK)) {
-		snprintf(
-			env.why, sizeof(env.why),
-			"/proc/kpageflags is not readable (needs root): the zero page cannot be recognized");
-		env.skip = env.why;
-	}
-}
-
-/* Reserve huge pages (root), remembering the old setting for teardown. */
-static void reserve_huge_pages(void)
-{
-	long free_pages = read_long(FREE_HUGEPAGES_PATH);
-
-	if (free_pages >= 0 && free_pages < HUGE_PAGES_WANTED &&
-	    geteuid() == 0) {
-		env.saved_nr_hugepages = read_long(NR_HUGEPAGES_PATH);
-		if (env.saved_nr_hugepages >= 0)
-			write_long(NR_HUGEPAGES_PATH,
-				   env.saved_nr_hugepages + HUGE_PAGES_WANTED -
-					   free_pages);
-		free_pages = read_long(FREE_HUGEPAGES_PATH);
-	}
-	env.have_hugetlb = free_pages >= HUGE_PAGES_WANTED;
-	if (!env.have_hugetlb)
-		printf("mfill conformance: only %ld free 2 MiB huge pages (need %d, %s): hugetlb cases will be skipped\n",
-		       free_pages, HUGE_PAGES_WANTED,
-		       geteuid() ? "not root" : "could not reserve");
-}
+	struct obs live_res[MAX_STEPS];
+} env = { .suite = { .name = "mfill conformance", .noun = "cases" } };
 
 static int suite_setup(void **state)
 {
-	struct statfs sfs;
-
 	(void)state;
 	env.verbose = getenv("MFILL_VERBOSE") != NULL;
-	machine.no_zero_page = cmdline_has("pvm_no_zero_page=1");
-	probe_userfaultfd();
-	if (env.skip) {
-		printf("mfill conformance: %s: every case will be skipped\n",
-		       env.skip);
-		return 0;
+	if (live_suite_setup(&env.suite, 0, H, HUGE_PAGES_WANTED,
+			     HUGE_PAGES_WANTED))
+		return -1;
+	if (!env.suite.skip && access("/proc/kpageflags", R_OK)) {
+		env.suite.skip =
+			"/proc/kpageflags is not readable (needs root): the zero page cannot be recognized";
+		live_say(&env.suite, "%s: every case will be skipped",
+			 env.suite.skip);
 	}
-	env.have_disk_file = statfs("/var/tmp", &sfs) == 0 &&
-			     sfs.f_type != TMPFS_MAGIC &&
-			     access("/var/tmp", W_OK) == 0;
-	reserve_huge_pages();
 	return 0;
 }
 
 static int suite_teardown(void **state)
 {
 	(void)state;
-	if (env.saved_nr_hugepages >= 0)
-		write_long(NR_HUGEPAGES_PATH, env.saved_nr_hugepages);
-	printf("mfill conformance: %d cases compared with the live kernel, %d agree\n",
-	       env.compared, env.agreed);
-	if (env.skipped)
-		printf("mfill conformance: %d cases skipped\n", env.skipped);
+	live_suite_teardown(&env.suite);
 	return 0;
-}
-
-static bool case_uses(const struct mcase *c, const char *type)
-{
-	for (int i = 0; i < MAX_FILES; i++)
-		if (c->files[i].type && !strcmp(c->files[i].type, type))
-			return true;
-	return false;
-}
-
-static const char *case_unrunnable(const struct mcase *c)
-{
-	if (env.skip)
-		return env.skip;
-	if (case_uses(c, "hugetlb") && !env.have_hugetlb)
-		return "no free hugetlb pages";
-	if (case_uses(c, "file") && !env.have_disk_file)
-		return "no disk filesystem at /var/tmp";
-	return NULL;
-}
-
-static void run_live(const struct mcase *c)
-{
-	char *p = (char *)&env.live_res;
-	size_t got = 0;
-	int pfd[2], status;
-	pid_t pid;
-
-	assert_int_equal(pipe2(pfd, O_CLOEXEC), 0);
-	fflush(stdout);
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		close(pfd[0]);
-		live_run(c, pfd[1]);
-	}
-	close(pfd[1]);
-	while (got < sizeof(env.live_res)) {
-		ssize_t r = read(pfd[0], p + got, sizeof(env.live_res) - got);
-
-		if (r <= 0)
-			break;
-		got += (size_t)r;
-	}
-	close(pfd[0]);
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	if (got != sizeof(env.live_res) || !WIFEXITED(status) ||
-	    WEXITSTATUS(status)) {
-		env.compared++;
-		fail_msg("%s: the live run failed (status %#x, %zu bytes)",
-			 c->name, status, got);
-	}
-	if (env.live_res.status == 2) {
-		env.compared++;
-		fail_msg("%s: %s", c->name, env.live_res.why);
-	}
 }
 
 static void run_case(void **state)
 {
 	const struct mcase *c = *state;
-	const char *why = case_unrunnable(c);
 	int nsteps = 0, nbad = 0, r;
 
-	if (why) {
-		env.skipped++;
-		printf("%s: skipped, %s\n", c->name, why);
-		skip();
-	}
+	live_suite_check(&env.suite, c->name,
+			 live_files_use(c->files, MAX_FILES, "hugetlb"),
+			 live_files_use(c->files, MAX_FILES, "file"));
 	while (nsteps < MAX_STEPS && c->steps[nsteps].op != OP_END)
 		nsteps++;
-	memset(&env.live_res, 0, sizeof(env.live_res));
 	memset(env.model_res, 0, sizeof(env.model_res));
-	run_live(c);
-	if (env.live_res.status == 1) {
-		env.skipped++;
-		printf("%s: skipped, %s\n", c->name, env.live_res.why);
-		skip();
-	}
-	env.compared++;
+	live_child_run(&env.suite, c->name, LIVE_TIMEOUT, live_run, c,
+		       env.live_res, sizeof(env.live_res));
+	env.suite.compared++;
 	r = model_run(c, env.model_res);
 	if (r)
 		fail_msg("%s: setting up the model failed: %s", c->name,
 			 strerror(-r));
 	for (int i = 0; i < nsteps; i++) {
-		bool ok = obs_equal(c, &env.live_res.obs[i], &env.model_res[i]);
+		bool ok = obs_equal(c, &env.live_res[i], &env.model_res[i]);
 		char d[200];
 
 		if (ok && !env.verbose)
@@ -1927,11 +1634,11 @@ static void run_case(void **state)
 		if (!ok && !nbad++)
 			printf("%s: disagreement:\n", c->name);
 		printf("    step %d: %s%s\n", i, d, ok ? "" : "   <-- differs");
-		print_obs("live ", c, &env.live_res.obs[i]);
+		print_obs("live ", c, &env.live_res[i]);
 		print_obs("model", c, &env.model_res[i]);
 	}
 	if (!nbad) {
-		env.agreed++;
+		env.suite.agreed++;
 		return;
 	}
 	fail_msg("%s: the model and the kernel disagree on %d of %d steps",

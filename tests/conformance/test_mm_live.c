@@ -25,8 +25,9 @@
  * mappings get MADV_RANDOM so that the kernel does no read-around.
  *
  * One cmocka test per sequence; the last line printed is the tally
- * "mm conformance: N sequences compared, M agree". Set MM_LIVE_VERBOSE=1 to
- * print every step's observations, MM_LIVE_FILTER=<glob> to run some.
+ * "mm conformance: N sequences compared with the live kernel, M agree (K
+ * skipped)". Set MM_LIVE_VERBOSE=1 to print every step's observations,
+ * MM_LIVE_FILTER=<glob> to run some.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -40,7 +41,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -50,34 +50,14 @@
 
 #include <uffdops/uffdops.h>
 
-#ifndef MAP_DROPPABLE
-#define MAP_DROPPABLE 0x08
-#endif
-#ifndef MAP_FIXED_NOREPLACE
-#define MAP_FIXED_NOREPLACE 0x100000
-#endif
-#ifndef MADV_POPULATE_READ
-#define MADV_POPULATE_READ 22
-#define MADV_POPULATE_WRITE 23
-#endif
-#ifndef MADV_GUARD_INSTALL
-#define MADV_GUARD_INSTALL 102
-#define MADV_GUARD_REMOVE 103
-#endif
+#include "../lib/live.h"
+
 #ifndef MADV_DONTNEED_LOCKED
 #define MADV_DONTNEED_LOCKED 24
 #endif
 #ifndef MREMAP_DONTUNMAP
 #define MREMAP_DONTUNMAP 4
 #endif
-#ifndef MFD_HUGETLB
-#define MFD_HUGETLB 0x0004U
-#endif
-#ifndef TMPFS_MAGIC
-#define TMPFS_MAGIC 0x01021994
-#endif
-
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 #define P 4096UL
 #define H (2UL << 20)
@@ -98,19 +78,12 @@
 /* Huge pages the suite wants free while it runs. */
 #define HUGE_PAGES_WANTED 16
 #define HUGE_PAGES_NEEDED 8
-#define NR_HUGEPAGES_PATH "/proc/sys/vm/nr_hugepages"
 
 /* A seconds budget for one live sequence (both processes). */
 #define LIVE_TIMEOUT 20
 
 /* An address returned outside the region: compared as such, not by value. */
 #define RET_ELSEWHERE LONG_MAX
-
-/* pagemap bits compared (fs/proc/task_mmu.c); bit 58 is PM_GUARD_REGION. */
-#define PM_GUARD_REGION (1ULL << 58)
-#define PM_COMPARED                                               \
-	(UFFDOPS_PM_PRESENT | UFFDOPS_PM_SWAP | UFFDOPS_PM_FILE | \
-	 PM_GUARD_REGION | UFFDOPS_PM_UFFD_WP | UFFDOPS_PM_MMAP_EXCLUSIVE)
 
 enum op {
 	OP_END,
@@ -166,22 +139,18 @@ struct step {
 };
 
 /**
- * struct filedef - a file the sequence creates before its first step.
- * @type: "shmem" (memfd), "hugetlb" (memfd MFD_HUGETLB), "file" (a regular
- *	file on a disk filesystem) or "ro" (file @ro_of opened O_RDONLY).
- * @size: its initial size.
- * @ro_of: for "ro", the file it reopens.
+ * struct seq - one sequence.
+ * @name: the cmocka test name.
+ * @region: its region's size (0: DEFAULT_REGION).
+ * @files: files created before the first step: "shmem" (memfd), "hugetlb"
+ *	(memfd MFD_HUGETLB), "file" (a regular file on a disk filesystem) or
+ *	"ro" (file @ro_of opened O_RDONLY).
+ * @steps: the calls, up to the first OP_END.
  */
-struct filedef {
-	const char *type;
-	unsigned long size;
-	int ro_of;
-};
-
 struct seq {
 	const char *name;
 	unsigned long region;
-	struct filedef files[MAX_FILES];
+	struct live_file files[MAX_FILES];
 	struct step steps[MAX_STEPS];
 };
 
@@ -772,27 +741,12 @@ static const struct seq seqs[] = {
 /* ------------------------------------------------------------------------ */
 
 /**
- * struct vma_obs - a VMA relative to the region (or var) base.
- * @start: vm_start - base.
- * @end: vm_end - base.
- * @perm: "rwxp" / "rwxs" as /proc/pid/maps prints them.
- * @file: the VMA maps a file (/proc/pid/maps shows an inode).
- * @pgoff: vm_pgoff, compared for file mappings only.
- */
-struct vma_obs {
-	long start;
-	long end;
-	char perm[5];
-	bool file;
-	unsigned long pgoff;
-};
-
-/**
  * struct obs - what one side saw after one step.
  * @done: the step was executed.
  * @ret: the return value: an offset into the region, RET_ELSEWHERE, or
  *	0/-errno.
- * @nvma: VMAs that meet the region.
+ * @nvma: VMAs that meet the region (struct live_vma: bounds from the
+ *	region's base, rwxp/s, file or not, pgoff of file mappings).
  * @nvar: VMAs that meet the var window, clipped to it.
  * @npages: pages in @pm (the region).
  * @nvpages: pages in @vpm (the var window).
@@ -802,9 +756,9 @@ struct obs {
 	bool done;
 	long ret;
 	int nvma;
-	struct vma_obs vma[MAX_VMAS];
+	struct live_vma vma[MAX_VMAS];
 	int nvar;
-	struct vma_obs var[MAX_VMAS];
+	struct live_vma var[MAX_VMAS];
 	unsigned int npages;
 	uint64_t pm[MAX_REGION_PAGES];
 	unsigned int nvpages;
@@ -877,66 +831,33 @@ static uint64_t hash_page(const unsigned char *p)
 	return h;
 }
 
-/* Add one VMA [start, end) if it meets [lo, hi); clip it when asked. */
-static void add_vma(struct vma_obs *out, int *n, unsigned long start,
-		    unsigned long end, const char *perm, bool file,
-		    unsigned long pgoff, unsigned long lo, unsigned long hi,
-		    bool clip)
-{
-	struct vma_obs *o;
-
-	if (end <= lo || start >= hi || *n >= MAX_VMAS) {
-		if (end > lo && start < hi)
-			(*n)++; /* counted, not stored: shows as a mismatch */
-		return;
-	}
-	if (clip) {
-		if (start < lo) {
-			pgoff += (lo - start) / P;
-			start = lo;
-		}
-		if (end > hi)
-			end = hi;
-	}
-	o = &out[(*n)++];
-	o->start = (long)(start - lo);
-	o->end = (long)(end - lo);
-	memcpy(o->perm, perm, 4);
-	o->perm[4] = '\0';
-	o->file = file;
-	o->pgoff = file ? pgoff : 0;
-}
-
 /* ------------------------------------------------------------------------ */
-/* The live side: runs in a child process, writes into shared memory.       */
+/* The live side: a forked child (live_child_run()), its results shared.    */
 /* ------------------------------------------------------------------------ */
 
-static sigjmp_buf touch_jmp;
-static volatile sig_atomic_t touch_sig;
+struct touch {
+	unsigned char *p;
+	bool write;
+	int val;
+	uint64_t *hash;
+};
 
-static void touch_handler(int sig)
+static void touch_do(void *arg)
 {
-	touch_sig = sig;
-	siglongjmp(touch_jmp, 1);
-}
+	const struct touch *t = arg;
 
-static __attribute__((noinline)) void touch_do(unsigned char *p, bool write,
-					       int val, uint64_t *hash)
-{
-	if (write)
-		memset(p, val, P);
+	if (t->write)
+		memset(t->p, t->val, P);
 	else
-		*hash = hash_page(p);
+		*t->hash = hash_page(t->p);
 }
 
 /* Touch one page as the CPU would; returns 0 or the signal it raised. */
 static int live_touch(unsigned char *p, bool write, int val, uint64_t *hash)
 {
-	touch_sig = 0;
-	if (sigsetjmp(touch_jmp, 1))
-		return touch_sig;
-	touch_do(p, write, val, hash);
-	return 0;
+	struct touch t = { p, write, val, hash };
+
+	return live_catch(touch_do, &t);
 }
 
 struct live {
@@ -944,101 +865,31 @@ struct live {
 	struct obs *res;
 	struct view v;
 	int fds[MAX_FILES];
-	bool regular[MAX_FILES];
 	int pagemap_fd;
 };
 
-static char maps_buf[1 << 16];
-
-static unsigned long parse_hex(const char **pp)
+/* The pagemap bits compared of @npages pages from @addr. */
+static void live_pages(struct live *l, unsigned long addr, unsigned int npages,
+		       uint64_t *out)
 {
-	unsigned long v = 0;
-	const char *p = *pp;
-
-	for (;; p++) {
-		int d;
-
-		if (*p >= '0' && *p <= '9')
-			d = *p - '0';
-		else if (*p >= 'a' && *p <= 'f')
-			d = *p - 'a' + 10;
-		else
-			break;
-		v = v * 16 + d;
-	}
-	*pp = p;
-	return v;
-}
-
-/* Read /proc/self/maps; report the VMAs meeting [lo, hi). */
-static void live_maps(struct vma_obs *out, int *n, unsigned long lo,
-		      unsigned long hi, bool clip)
-{
-	ssize_t len = 0, r;
-	int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
-	const char *p;
-
-	*n = 0;
-	if (fd < 0)
-		return;
-	while ((r = read(fd, maps_buf + len, sizeof(maps_buf) - 1 - len)) > 0)
-		len += r;
-	close(fd);
-	maps_buf[len] = '\0';
-	for (p = maps_buf; *p;) {
-		unsigned long start, end, offset, inode = 0;
-		char perm[4];
-
-		start = parse_hex(&p);
-		p++; /* '-' */
-		end = parse_hex(&p);
-		p++;
-		memcpy(perm, p, 4);
-		p += 5;
-		offset = parse_hex(&p);
-		p++;
-		while (*p && *p != ' ') /* dev */
-			p++;
-		p++;
-		while (*p >= '0' && *p <= '9')
-			inode = inode * 10 + (*p++ - '0');
-		while (*p && *p != '\n')
-			p++;
-		if (*p)
-			p++;
-		add_vma(out, n, start, end, perm, inode != 0, offset / P, lo,
-			hi, clip);
-	}
-}
-
-static void live_pagemap(struct live *l, unsigned long addr,
-			 unsigned int npages, uint64_t *out)
-{
-	ssize_t r = pread(l->pagemap_fd, out, npages * sizeof(*out),
-			  (off_t)(addr / P * sizeof(*out)));
-
-	if (r != (ssize_t)(npages * sizeof(*out)))
-		memset(out, 0xff, npages * sizeof(*out));
+	live_pagemap(l->pagemap_fd, addr, out, npages);
 	for (unsigned int i = 0; i < npages; i++)
-		out[i] &= PM_COMPARED;
+		out[i] &= LIVE_PM_COMPARED;
 }
 
 static void live_observe(struct live *l, struct obs *o)
 {
-	live_maps(o->vma, &o->nvma, l->v.base, l->v.base + l->v.region, false);
+	o->nvma = live_vmas(l->v.base, l->v.base + l->v.region, LIVE_VMA_FILE,
+			    o->vma, MAX_VMAS);
 	o->npages = l->v.region / P;
-	live_pagemap(l, l->v.base, o->npages, o->pm);
+	live_pages(l, l->v.base, o->npages, o->pm);
 	if (l->v.var) {
-		live_maps(o->var, &o->nvar, l->v.var, l->v.var + l->v.varlen,
-			  true);
+		o->nvar = live_vmas(l->v.var, l->v.var + l->v.varlen,
+				    LIVE_VMA_FILE | LIVE_VMA_CLIP, o->var,
+				    MAX_VMAS);
 		o->nvpages = l->v.varlen / P;
-		live_pagemap(l, l->v.var, o->nvpages, o->vpm);
+		live_pages(l, l->v.var, o->nvpages, o->vpm);
 	}
-}
-
-static long sys_ret(long r)
-{
-	return r == -1 ? -errno : r;
 }
 
 static void live_touch_range(struct live *l, const struct step *st,
@@ -1057,6 +908,14 @@ static void live_touch_range(struct live *l, const struct step *st,
 				       &o->hash[i]);
 }
 
+/* Is file @i a regular file on a disk ("file", or "ro" of one)? */
+static bool file_regular(const struct seq *s, int i)
+{
+	while (!strcmp(s->files[i].type, "ro"))
+		i = s->files[i].ro_of;
+	return !strcmp(s->files[i].type, "file");
+}
+
 static void live_step(struct live *l, const struct step *st, struct obs *o)
 {
 	unsigned long addr = step_addr(&l->v, st, st->off);
@@ -1065,30 +924,30 @@ static void live_step(struct live *l, const struct step *st, struct obs *o)
 
 	switch (st->op) {
 	case OP_MMAP:
-		r = sys_ret(syscall(SYS_mmap, addr, st->len, st->arg, st->arg2,
-				    fd, st->off2 * P));
+		r = live_ret(syscall(SYS_mmap, addr, st->len, st->arg, st->arg2,
+				     fd, st->off2 * P));
 		/* The model does no read-around (docs/differences.md). */
-		if (r >= 0 && fd >= 0 && l->regular[st->file])
+		if (r >= 0 && fd >= 0 && file_regular(l->s, st->file))
 			madvise((void *)r, page_align(st->len), MADV_RANDOM);
 		r = encode_addr(&l->v, r, st->len);
 		break;
 	case OP_MUNMAP:
-		r = sys_ret(syscall(SYS_munmap, addr, st->len));
+		r = live_ret(syscall(SYS_munmap, addr, st->len));
 		break;
 	case OP_MREMAP:
-		r = sys_ret(syscall(
+		r = live_ret(syscall(
 			SYS_mremap, addr, st->len, st->len2, st->arg2,
 			(st->arg2 & MREMAP_FIXED) ? l->v.base + st->off2 : 0));
 		r = encode_addr(&l->v, r, st->len2);
 		break;
 	case OP_MPROTECT:
-		r = sys_ret(syscall(SYS_mprotect, addr, st->len, st->arg));
+		r = live_ret(syscall(SYS_mprotect, addr, st->len, st->arg));
 		break;
 	case OP_MADVISE:
-		r = sys_ret(syscall(SYS_madvise, addr, st->len, st->arg));
+		r = live_ret(syscall(SYS_madvise, addr, st->len, st->arg));
 		break;
 	case OP_TRUNCATE:
-		r = sys_ret(ftruncate(fd, (off_t)st->len));
+		r = live_ret(ftruncate(fd, (off_t)st->len));
 		break;
 	case OP_READ:
 	case OP_WRITE:
@@ -1100,43 +959,6 @@ static void live_step(struct live *l, const struct step *st, struct obs *o)
 	o->ret = r;
 	live_observe(l, o);
 	o->done = true;
-}
-
-static int live_open_files(struct live *l)
-{
-	for (int i = 0; i < MAX_FILES; i++) {
-		const struct filedef *f = &l->s->files[i];
-		char path[64];
-		int fd = -1;
-
-		l->fds[i] = -1;
-		if (!f->type)
-			continue;
-		if (!strcmp(f->type, "shmem")) {
-			fd = memfd_create("mm_live", MFD_CLOEXEC);
-		} else if (!strcmp(f->type, "hugetlb")) {
-			fd = memfd_create("mm_live_huge",
-					  MFD_CLOEXEC | MFD_HUGETLB);
-		} else if (!strcmp(f->type, "file")) {
-			char tmpl[] = "/var/tmp/uffdops_mm_live_XXXXXX";
-
-			fd = mkostemp(tmpl, O_CLOEXEC);
-			if (fd >= 0)
-				unlink(tmpl);
-			l->regular[i] = true;
-		} else if (!strcmp(f->type, "ro")) {
-			snprintf(path, sizeof(path), "/proc/self/fd/%d",
-				 l->fds[f->ro_of]);
-			fd = open(path, O_RDONLY | O_CLOEXEC);
-			l->regular[i] = l->regular[f->ro_of];
-		}
-		if (fd < 0)
-			return -errno;
-		if (strcmp(f->type, "ro") && ftruncate(fd, (off_t)f->size))
-			return -errno;
-		l->fds[i] = fd;
-	}
-	return 0;
 }
 
 static void send_token(int fd)
@@ -1155,34 +977,35 @@ static void wait_token(int fd)
 		_exit(3);
 }
 
-/* Play @s in this (freshly forked) process. Exit status 0 when it ran. */
-static __attribute__((noreturn)) void live_run(const struct seq *s,
-					       struct obs *res)
+/*
+ * Play sequence @arg in this (freshly forked) process; see live_child_fn.
+ * Its FORK steps fork a child of their own, which records its steps in the
+ * same shared @res and _exit()s: 0 when it played its part.
+ */
+static int live_run(const void *arg, void *res, char *why, size_t size)
 {
-	struct live l = { .s = s, .res = res };
-	struct sigaction sa = { .sa_handler = touch_handler };
-	int me = BY_PARENT, to = -1, from = -1;
+	const struct seq *s = arg;
+	struct obs *obs = res;
+	struct live l = { .s = s, .res = obs };
+	int me = BY_PARENT, to = -1, from = -1, r;
 	bool token = true, exit_pending = false;
 	pid_t kid = 0;
-	void *probe;
 
-	alarm(LIVE_TIMEOUT);
 	l.v.base = REGION_BASE;
 	l.v.region = s->region ? s->region : DEFAULT_REGION;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGSEGV, &sa, NULL);
-	sigaction(SIGBUS, &sa, NULL);
-	l.pagemap_fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
-	if (l.pagemap_fd < 0 || live_open_files(&l))
-		_exit(2);
+	live_catch_setup();
+	l.pagemap_fd = live_pagemap_open();
+	r = l.pagemap_fd < 0 ? l.pagemap_fd :
+			       live_files_open(s->files, MAX_FILES, l.fds);
+	if (r) {
+		snprintf(why, size, "setting up: %s", strerror(-r));
+		return LIVE_FAILED;
+	}
 	/* The region must be free: nothing of the process's near it. */
-	probe = mmap((void *)l.v.base, l.v.region, PROT_NONE,
-		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE |
-			     MAP_NORESERVE,
-		     -1, 0);
-	if (probe != (void *)l.v.base)
-		_exit(2);
-	munmap(probe, l.v.region);
+	if (!live_region_free(l.v.base, l.v.region)) {
+		snprintf(why, size, "the region is in use in the live process");
+		return LIVE_FAILED;
+	}
 
 	for (int i = 0; i < MAX_STEPS && s->steps[i].op != OP_END; i++) {
 		const struct step *st = &s->steps[i];
@@ -1190,16 +1013,15 @@ static __attribute__((noreturn)) void live_run(const struct seq *s,
 		if (st->op == OP_FORK) {
 			int p2c[2], c2p[2];
 
-			if (pipe(p2c) || pipe(c2p))
-				_exit(2);
-			kid = fork();
-			if (kid < 0)
-				_exit(2);
+			if (pipe(p2c) || pipe(c2p) || (kid = fork()) < 0) {
+				snprintf(why, size, "step %d: %s", i,
+					 strerror(errno));
+				return LIVE_FAILED;
+			}
 			if (kid == 0) {
 				/* The parent's pagemap fd shows the parent's mm. */
 				close(l.pagemap_fd);
-				l.pagemap_fd = open("/proc/self/pagemap",
-						    O_RDONLY | O_CLOEXEC);
+				l.pagemap_fd = live_pagemap_open();
 				if (l.pagemap_fd < 0)
 					_exit(2);
 				me = BY_CHILD;
@@ -1214,9 +1036,9 @@ static __attribute__((noreturn)) void live_run(const struct seq *s,
 			from = c2p[0];
 			close(p2c[0]);
 			close(c2p[1]);
-			res[i].ret = 0;
-			live_observe(&l, &res[i]);
-			res[i].done = true;
+			obs[i].ret = 0;
+			live_observe(&l, &obs[i]);
+			obs[i].done = true;
 			continue;
 		}
 		if (st->who != me) {
@@ -1238,11 +1060,11 @@ static __attribute__((noreturn)) void live_run(const struct seq *s,
 			}
 		}
 		if (st->op == OP_EXIT) {
-			res[i].done = true;
+			obs[i].done = true;
 			send_token(to);
 			_exit(0);
 		}
-		live_step(&l, st, &res[i]);
+		live_step(&l, st, &obs[i]);
 	}
 	/*
 	 * A child lives to the end of the sequence, as the model's does: the
@@ -1263,10 +1085,13 @@ static __attribute__((noreturn)) void live_run(const struct seq *s,
 			send_token(to);
 		}
 		if (waitpid(kid, &status, 0) != kid || !WIFEXITED(status) ||
-		    WEXITSTATUS(status))
-			_exit(4);
+		    WEXITSTATUS(status)) {
+			snprintf(why, size, "its child failed (status %#x)",
+				 status);
+			return LIVE_FAILED;
+		}
 	}
-	_exit(0);
+	return LIVE_RAN;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1282,30 +1107,6 @@ struct model {
 
 static bool no_zero_page; /* this machine boots with pvm_no_zero_page=1 */
 
-static struct uffdops_map model_maps_buf[256];
-
-static void model_maps(struct uffdops_mm *mm, struct vma_obs *out, int *n,
-		       unsigned long lo, unsigned long hi, bool clip)
-{
-	int nr = uffdops_maps(mm, model_maps_buf, ARRAY_SIZE(model_maps_buf));
-
-	*n = 0;
-	if (nr > (int)ARRAY_SIZE(model_maps_buf))
-		nr = ARRAY_SIZE(model_maps_buf);
-	for (int i = 0; i < nr; i++) {
-		const struct uffdops_map *m = &model_maps_buf[i];
-		char perm[4] = {
-			m->vm_flags & VM_READ ? 'r' : '-',
-			m->vm_flags & VM_WRITE ? 'w' : '-',
-			m->vm_flags & VM_EXEC ? 'x' : '-',
-			m->vm_flags & VM_MAYSHARE ? 's' : 'p',
-		};
-
-		add_vma(out, n, m->start, m->end, perm, m->inode != NULL,
-			m->pgoff, lo, hi, clip);
-	}
-}
-
 static void model_pagemap(struct uffdops_mm *mm, unsigned long addr,
 			  unsigned int npages, uint64_t *out)
 {
@@ -1314,24 +1115,26 @@ static void model_pagemap(struct uffdops_mm *mm, unsigned long addr,
 
 		memset(&e, 0, sizeof(e));
 		if (uffdops_pagemap(mm, addr + i * P, &e)) {
-			out[i] = ~0ULL & PM_COMPARED;
+			out[i] = ~0ULL & LIVE_PM_COMPARED;
 			continue;
 		}
-		out[i] = e.bits & PM_COMPARED;
+		out[i] = e.bits & LIVE_PM_COMPARED;
 		if (e.marker & UFFDOPS_MARKER_GUARD)
-			out[i] |= PM_GUARD_REGION;
+			out[i] |= LIVE_PM_GUARD;
 	}
 }
 
 static void model_observe(struct uffdops_mm *mm, const struct view *v,
 			  struct obs *o)
 {
-	model_maps(mm, o->vma, &o->nvma, v->base, v->base + v->region, false);
+	o->nvma = live_model_vmas(mm, v->base, v->base + v->region,
+				  LIVE_VMA_FILE, o->vma, MAX_VMAS);
 	o->npages = v->region / P;
 	model_pagemap(mm, v->base, o->npages, o->pm);
 	if (v->var) {
-		model_maps(mm, o->var, &o->nvar, v->var, v->var + v->varlen,
-			   true);
+		o->nvar = live_model_vmas(mm, v->var, v->var + v->varlen,
+					  LIVE_VMA_FILE | LIVE_VMA_CLIP, o->var,
+					  MAX_VMAS);
 		o->nvpages = v->varlen / P;
 		model_pagemap(mm, v->var, o->nvpages, o->vpm);
 	}
@@ -1364,25 +1167,6 @@ static int model_touch(struct uffdops_mm *mm, unsigned long addr, bool write,
 	if (fault & VM_FAULT_SIGBUS)
 		return SIGBUS;
 	return 255; /* the access failed yet the fault path says it may go */
-}
-
-static int model_open_files(struct model *m)
-{
-	for (int i = 0; i < MAX_FILES; i++) {
-		const struct filedef *f = &m->s->files[i];
-		int r;
-
-		if (!f->type)
-			continue;
-		if (!strcmp(f->type, "ro"))
-			r = uffdops_file_open(m->files[f->ro_of], O_RDONLY,
-					      &m->files[i]);
-		else
-			r = uffdops_file_create(f->type, f->size, &m->files[i]);
-		if (r)
-			return r;
-	}
-	return 0;
 }
 
 static void model_step(struct model *m, const struct step *st, struct obs *o)
@@ -1457,12 +1241,10 @@ static int model_run(const struct seq *s, struct obs *res)
 
 	m.v[0].base = REGION_BASE;
 	m.v[0].region = s->region ? s->region : DEFAULT_REGION;
-	r = uffdops_mm_create(&m.mm[0]);
+	r = live_mm_create(&m.mm[0]);
 	if (r)
 		return r;
-	if (no_zero_page)
-		uffdops_mm_config(m.mm[0], UFFDOPS_MM_NO_ZERO_PAGE, 1);
-	r = model_open_files(&m);
+	r = live_model_files_open(s->files, MAX_FILES, m.files);
 	for (int i = 0; !r && i < MAX_STEPS && s->steps[i].op != OP_END; i++) {
 		if (s->steps[i].who == BY_CHILD && !m.mm[BY_CHILD])
 			break;
@@ -1470,9 +1252,7 @@ static int model_run(const struct seq *s, struct obs *res)
 	}
 	uffdops_mm_destroy(m.mm[BY_CHILD]);
 	uffdops_mm_destroy(m.mm[0]);
-	for (int i = MAX_FILES - 1; i >= 0; i--)
-		if (m.files[i])
-			uffdops_file_close(m.files[i]);
+	live_model_files_close(m.files, MAX_FILES);
 	return r;
 }
 
@@ -1531,9 +1311,7 @@ static void describe_ret(long r, char *buf, size_t size)
 	if (r == RET_ELSEWHERE)
 		snprintf(buf, size, "an address outside the region");
 	else if (r < 0 && r > -4096)
-		snprintf(buf, size, "-%s",
-			 strerrorname_np((int)-r) ? strerrorname_np((int)-r) :
-						    "?");
+		snprintf(buf, size, "-%s", live_errname((int)-r));
 	else
 		snprintf(buf, size, "%#lx", r);
 }
@@ -1543,35 +1321,10 @@ static void pm_letters(uint64_t b, char out[7])
 	out[0] = b & UFFDOPS_PM_PRESENT ? 'P' : '-';
 	out[1] = b & UFFDOPS_PM_SWAP ? 'S' : '-';
 	out[2] = b & UFFDOPS_PM_FILE ? 'F' : '-';
-	out[3] = b & PM_GUARD_REGION ? 'G' : '-';
+	out[3] = b & LIVE_PM_GUARD ? 'G' : '-';
 	out[4] = b & UFFDOPS_PM_UFFD_WP ? 'W' : '-';
 	out[5] = b & UFFDOPS_PM_MMAP_EXCLUSIVE ? 'X' : '-';
 	out[6] = '\0';
-}
-
-static void print_vmas(const char *side, const struct vma_obs *v, int n)
-{
-	printf("      %s: %d VMA(s)", side, n);
-	for (int i = 0; i < n && i < MAX_VMAS; i++) {
-		printf(" [%#lx-%#lx %s", v[i].start, v[i].end, v[i].perm);
-		if (v[i].file)
-			printf(" file pgoff %#lx", v[i].pgoff);
-		printf("]");
-	}
-	printf("\n");
-}
-
-static bool vmas_equal(const struct vma_obs *a, int na, const struct vma_obs *b,
-		       int nb)
-{
-	if (na != nb)
-		return false;
-	for (int i = 0; i < na && i < MAX_VMAS; i++)
-		if (a[i].start != b[i].start || a[i].end != b[i].end ||
-		    strcmp(a[i].perm, b[i].perm) || a[i].file != b[i].file ||
-		    a[i].pgoff != b[i].pgoff)
-			return false;
-	return true;
 }
 
 /* Compare pagemaps; print up to a few differing pages when @print. */
@@ -1656,20 +1409,20 @@ static bool step_agrees(const struct obs *a, const struct obs *b, bool print)
 			printf("      returned: live %s, model %s\n", ra, rb);
 		ok = false;
 	}
-	if (!vmas_equal(a->vma, a->nvma, b->vma, b->nvma)) {
+	if (!live_vmas_equal(a->vma, a->nvma, b->vma, b->nvma, MAX_VMAS)) {
 		if (print) {
 			printf("      VMAs in the region differ:\n");
-			print_vmas("live ", a->vma, a->nvma);
-			print_vmas("model", b->vma, b->nvma);
+			live_vmas_print("live ", a->vma, a->nvma, MAX_VMAS);
+			live_vmas_print("model", b->vma, b->nvma, MAX_VMAS);
 		}
 		ok = false;
 	}
 	if ((a->nvpages || b->nvpages) &&
-	    !vmas_equal(a->var, a->nvar, b->var, b->nvar)) {
+	    !live_vmas_equal(a->var, a->nvar, b->var, b->nvar, MAX_VMAS)) {
 		if (print) {
 			printf("      VMAs at the moved/unhinted address differ:\n");
-			print_vmas("live ", a->var, a->nvar);
-			print_vmas("model", b->var, b->nvar);
+			live_vmas_print("live ", a->var, a->nvar, MAX_VMAS);
+			live_vmas_print("model", b->var, b->nvar, MAX_VMAS);
 		}
 		ok = false;
 	}
@@ -1694,7 +1447,7 @@ static void print_obs(const char *side, const struct obs *o)
 
 	describe_ret(o->ret, r, sizeof(r));
 	printf("    %s: %s ret %s\n", side, o->done ? "" : "(not run)", r);
-	print_vmas(side, o->vma, o->nvma);
+	live_vmas_print(side, o->vma, o->nvma, MAX_VMAS);
 	printf("      %s pagemap:", side);
 	for (unsigned int i = 0; i < o->npages && i < 64; i++) {
 		char l[7];
@@ -1716,51 +1469,18 @@ static void print_obs(const char *side, const struct obs *o)
 /* The suite.                                                               */
 /* ------------------------------------------------------------------------ */
 
-static struct obs *live_res; /* shared with the live children */
+static struct obs *live_res;
 static struct obs *model_res;
 static size_t res_size = MAX_STEPS * sizeof(struct obs);
-static bool have_hugetlb, have_disk_file, verbose;
-static long saved_nr_hugepages = -1;
-static int nr_compared, nr_agree, nr_skipped;
-
-static long read_long(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	long v = -1;
-
-	if (f) {
-		if (fscanf(f, "%ld", &v) != 1)
-			v = -1;
-		fclose(f);
-	}
-	return v;
-}
-
-static int write_long(const char *path, long v)
-{
-	FILE *f = fopen(path, "w");
-	int r;
-
-	if (!f)
-		return -errno;
-	r = fprintf(f, "%ld\n", v) > 0 ? 0 : -EIO;
-	if (fclose(f))
-		r = -errno;
-	return r;
-}
-
-static long free_huge_pages(void)
-{
-	return read_long(
-		"/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages");
-}
+static bool verbose;
+static struct live_suite suite = { .name = "mm conformance",
+				   .noun = "sequences" };
 
 /* Huge pages are needed by hugetlb files and by anonymous MAP_HUGETLB. */
 static bool seq_needs_hugetlb(const struct seq *s)
 {
-	for (int i = 0; i < MAX_FILES; i++)
-		if (s->files[i].type && !strcmp(s->files[i].type, "hugetlb"))
-			return true;
+	if (live_files_use(s->files, MAX_FILES, "hugetlb"))
+		return true;
 	for (int i = 0; i < MAX_STEPS && s->steps[i].op; i++)
 		if (s->steps[i].op == OP_MMAP && s->steps[i].file < 0 &&
 		    (s->steps[i].arg2 & HT))
@@ -1768,121 +1488,46 @@ static bool seq_needs_hugetlb(const struct seq *s)
 	return false;
 }
 
-static bool seq_needs_disk_file(const struct seq *s)
-{
-	for (int i = 0; i < MAX_FILES; i++)
-		if (s->files[i].type && !strcmp(s->files[i].type, "file"))
-			return true;
-	return false;
-}
-
-static bool cmdline_has(const char *word)
-{
-	char buf[4096];
-	FILE *f = fopen("/proc/cmdline", "r");
-	size_t n;
-	bool found = false;
-
-	if (!f)
-		return false;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	for (char *tok = strtok(buf, " \n"); tok; tok = strtok(NULL, " \n"))
-		if (!strcmp(tok, word))
-			found = true;
-	return found;
-}
-
 static int suite_setup(void **state)
 {
-	struct statfs sfs;
-	long free_pages;
-
 	(void)state;
 	verbose = getenv("MM_LIVE_VERBOSE") != NULL;
-	no_zero_page = cmdline_has("pvm_no_zero_page=1");
-	printf("mm conformance: the kernel %s the zero page on anonymous read faults\n",
-	       no_zero_page ? "does not map (pvm_no_zero_page=1)" : "maps");
-	live_res = mmap(NULL, res_size, PROT_READ | PROT_WRITE,
-			MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	no_zero_page = live_no_zero_page();
+	live_say(&suite, "the kernel %s the zero page on anonymous read faults",
+		 no_zero_page ? "does not map (pvm_no_zero_page=1)" : "maps");
+	live_res = malloc(res_size);
 	model_res = malloc(res_size);
-	if (live_res == MAP_FAILED || !model_res)
+	if (!live_res || !model_res)
 		return -1;
-
-	have_disk_file = statfs("/var/tmp", &sfs) == 0 &&
-			 sfs.f_type != TMPFS_MAGIC &&
-			 access("/var/tmp", W_OK) == 0;
-	if (!have_disk_file)
-		printf("mm conformance: /var/tmp is not a writable disk filesystem: regular-file sequences will be skipped\n");
-
-	free_pages = free_huge_pages();
-	if (free_pages >= 0 && free_pages < HUGE_PAGES_WANTED &&
-	    geteuid() == 0) {
-		saved_nr_hugepages = read_long(NR_HUGEPAGES_PATH);
-		if (saved_nr_hugepages >= 0)
-			write_long(NR_HUGEPAGES_PATH,
-				   saved_nr_hugepages + HUGE_PAGES_WANTED -
-					   free_pages);
-		free_pages = free_huge_pages();
-	}
-	have_hugetlb = free_pages >= HUGE_PAGES_NEEDED;
-	if (!have_hugetlb)
-		printf("mm conformance: only %ld free 2 MiB huge pages (need %d, %s): hugetlb sequences will be skipped\n",
-		       free_pages, HUGE_PAGES_NEEDED,
-		       geteuid() ? "not root" : "could not reserve");
-	return 0;
+	return live_suite_setup(&suite, LIVE_NO_UFFD, H, HUGE_PAGES_WANTED,
+				HUGE_PAGES_NEEDED);
 }
 
 static int suite_teardown(void **state)
 {
 	(void)state;
-	if (saved_nr_hugepages >= 0)
-		write_long(NR_HUGEPAGES_PATH, saved_nr_hugepages);
-	if (live_res && live_res != MAP_FAILED)
-		munmap(live_res, res_size);
+	free(live_res);
 	free(model_res);
-	printf("mm conformance: %d sequences compared, %d agree (%d skipped)\n",
-	       nr_compared, nr_agree, nr_skipped);
+	live_suite_teardown(&suite);
 	return 0;
 }
 
 static void run_seq(void **state)
 {
 	const struct seq *s = *state;
-	int nsteps = 0, first_bad = -1, nbad = 0, status, r;
-	pid_t pid;
+	int nsteps = 0, first_bad = -1, nbad = 0, r;
 
-	if (seq_needs_hugetlb(s) && !have_hugetlb) {
-		nr_skipped++;
-		printf("%s: skipped, no free hugetlb pages\n", s->name);
-		skip();
-	}
-	if (seq_needs_disk_file(s) && !have_disk_file) {
-		nr_skipped++;
-		printf("%s: skipped, no disk filesystem at /var/tmp\n",
-		       s->name);
-		skip();
-	}
+	live_suite_check(&suite, s->name, seq_needs_hugetlb(s),
+			 live_files_use(s->files, MAX_FILES, "file"));
 	while (nsteps < MAX_STEPS && s->steps[nsteps].op != OP_END)
 		nsteps++;
 
-	memset(live_res, 0, res_size);
 	memset(model_res, 0, res_size);
-	fflush(stdout);
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0)
-		live_run(s, live_res);
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
-		nr_compared++;
-		fail_msg("%s: the live run failed (status %#x)", s->name,
-			 status);
-	}
+	live_child_run(&suite, s->name, LIVE_TIMEOUT, live_run, s, live_res,
+		       res_size);
 
 	r = model_run(s, model_res);
-	nr_compared++;
+	suite.compared++;
 	if (r) {
 		fail_msg("%s: setting up the model failed: %s", s->name,
 			 strerror(-r));
@@ -1904,7 +1549,7 @@ static void run_seq(void **state)
 		nbad++;
 	}
 	if (first_bad < 0) {
-		nr_agree++;
+		suite.agreed++;
 		return;
 	}
 	{

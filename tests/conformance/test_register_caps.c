@@ -20,16 +20,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <limits.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <sys/statfs.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <setjmp.h>
@@ -37,17 +33,7 @@
 
 #include <uffdops/uffdops.h>
 
-#ifndef MAP_DROPPABLE
-#define MAP_DROPPABLE 0x08
-#endif
-#ifndef TMPFS_MAGIC
-#define TMPFS_MAGIC 0x01021994
-#endif
-#ifndef HUGETLBFS_MAGIC
-#define HUGETLBFS_MAGIC 0x958458f6
-#endif
-
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#include "../lib/live.h"
 
 /* What neither the kernel nor the model may write over on failure. */
 #define IOCTLS_SENTINEL ((__u64)0x5a5aa5a5deadbeefULL)
@@ -57,8 +43,6 @@
 /* Huge pages the suite tries to have free; one is mapped at a time. */
 #define HUGE_PAGES_WANTED 4
 #define HUGE_PAGES_NEEDED 1
-
-#define NR_HUGEPAGES_PATH "/proc/sys/vm/nr_hugepages"
 
 /* The user memory type standing for MAP_DROPPABLE in the model. */
 #define DROPPABLE_TYPE "caps-droppable"
@@ -141,62 +125,34 @@ static const struct ctx_features ctx_features[] = {
 	{ UFFD_FEATURE_WP_ASYNC, "WP_ASYNC" },
 };
 
-/* Suite-wide state, set up once by the group setup. */
+/*
+ * Suite-wide state, set up once by the group setup; the machine's
+ * userfaultfd features (UFFDIO_API's answer), why userfaultfd, hugetlb or a
+ * disk file cannot be used, and the tally are in @suite.
+ */
 static struct {
-	const char *uffd_skip; /* why userfaultfd cannot be used, or NULL */
-	__u64 supported_features; /* UFFDIO_API's answer */
+	struct live_suite suite;
 	size_t page_size;
 	unsigned long huge_page_size;
-	const char *hugetlb_skip; /* why hugetlb cannot be tested, or NULL */
-	char hugetlb_why[160];
-	long nr_hugepages_orig; /* -1 when the sysctl was not changed */
-	const char *file_skip; /* why no disk file could be made, or NULL */
-	char file_dir[PATH_MAX];
 	bool droppable_registered;
-	unsigned int compared;
-	unsigned int agreed;
-	unsigned int skipped;
-} env = { .nr_hugepages_orig = -1 };
+} env = { .suite = { .name = "register caps", .noun = "cases" } };
 
 /* ------------------------------------------------------------------------ */
 /* The live kernel.                                                          */
 /* ------------------------------------------------------------------------ */
 
-/* A new userfaultfd, through the syscall or else /dev/userfaultfd. */
-static int uffd_open(void)
+/* A userfaultfd after UFFDIO_API with @features: a descriptor or -errno. */
+static int uffd_open_api(__u64 features)
 {
-	int fd, dev, err;
-
-	fd = (int)syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK);
-	if (fd >= 0)
-		return fd;
-	err = -errno;
-	dev = open("/dev/userfaultfd", O_RDWR | O_CLOEXEC);
-	if (dev < 0)
-		return err;
-	fd = ioctl(dev, USERFAULTFD_IOC_NEW, O_CLOEXEC | O_NONBLOCK);
-	if (fd < 0)
-		fd = -errno;
-	close(dev);
-	return fd;
-}
-
-/* A userfaultfd after UFFDIO_API with @features; *@supported gets the answer. */
-static int uffd_open_api(__u64 features, __u64 *supported)
-{
-	struct uffdio_api api = { .api = UFFD_API, .features = features };
-	int fd = uffd_open();
+	int fd = live_uffd_open(O_CLOEXEC | O_NONBLOCK, LIVE_UFFD_DEV), r;
 
 	if (fd < 0)
 		return fd;
-	if (ioctl(fd, UFFDIO_API, &api)) {
-		int err = -errno;
-
+	r = live_uffd_api(fd, features, NULL);
+	if (r) {
 		close(fd);
-		return err;
+		return r;
 	}
-	if (supported)
-		*supported = api.features;
 	return fd;
 }
 
@@ -214,59 +170,26 @@ static int kernel_register(int uffd, void *addr, size_t len, __u64 mode,
 	return ret;
 }
 
-/* A regular file of @len bytes on a disk filesystem, already unlinked. */
-static int disk_file_create(size_t len)
-{
-	char path[PATH_MAX + 32];
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/uffdops-caps-XXXXXX", env.file_dir);
-	fd = mkostemp(path, O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	unlink(path);
-	if (ftruncate(fd, (off_t)len)) {
-		int err = -errno;
-
-		close(fd);
-		return err;
-	}
-	return fd;
-}
-
 /* Map a fresh range of @kind; returns its address or MAP_FAILED (errno set). */
 static void *map_kind(const struct mem_kind *kind, size_t len)
 {
+	static const char *const file_type[] = {
+		[BACK_MEMFD] = "shmem",
+		[BACK_MEMFD_HUGETLB] = "hugetlb",
+		[BACK_DISK_FILE] = "file",
+	};
 	int flags = kind->map_flags, fd = -1, err;
 	void *addr;
 
-	switch (kind->backing) {
-	case BACK_ANON:
+	if (kind->backing == BACK_ANON) {
 		flags |= MAP_ANONYMOUS;
-		break;
-	case BACK_MEMFD:
-	case BACK_MEMFD_HUGETLB:
-		fd = memfd_create("uffdops-caps",
-				  kind->backing == BACK_MEMFD_HUGETLB ?
-					  MFD_CLOEXEC | MFD_HUGETLB :
-					  MFD_CLOEXEC);
-		if (fd >= 0 && ftruncate(fd, (off_t)len)) {
-			err = errno;
-			close(fd);
-			errno = err;
-			return MAP_FAILED;
-		}
-		break;
-	case BACK_DISK_FILE:
-		fd = disk_file_create(len);
+	} else {
+		fd = live_file_create(file_type[kind->backing], len);
 		if (fd < 0) {
 			errno = -fd;
 			return MAP_FAILED;
 		}
-		break;
 	}
-	if (kind->backing != BACK_ANON && fd < 0)
-		return MAP_FAILED;
 	addr = mmap(NULL, len, PROT_READ | PROT_WRITE, flags, fd, 0);
 	err = errno;
 	if (fd >= 0)
@@ -276,138 +199,8 @@ static void *map_kind(const struct mem_kind *kind, size_t len)
 }
 
 /* ------------------------------------------------------------------------ */
-/* Environment: huge pages, a disk directory, the droppable model type.      */
+/* Environment: the droppable model type.                                   */
 /* ------------------------------------------------------------------------ */
-
-static long meminfo_kb(const char *key)
-{
-	char line[128];
-	size_t klen = strlen(key);
-	long val = -1;
-	FILE *f = fopen("/proc/meminfo", "re");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		if (!strncmp(line, key, klen) && line[klen] == ':') {
-			val = strtol(line + klen + 1, NULL, 10);
-			break;
-		}
-	}
-	fclose(f);
-	return val;
-}
-
-static long read_nr_hugepages(void)
-{
-	long val = -1;
-	FILE *f = fopen(NR_HUGEPAGES_PATH, "re");
-
-	if (!f)
-		return -1;
-	if (fscanf(f, "%ld", &val) != 1)
-		val = -1;
-	fclose(f);
-	return val;
-}
-
-static int write_nr_hugepages(long val)
-{
-	FILE *f = fopen(NR_HUGEPAGES_PATH, "we");
-	int ret = 0;
-
-	if (!f)
-		return -errno;
-	if (fprintf(f, "%ld\n", val) < 0)
-		ret = -EIO;
-	if (fclose(f))
-		ret = -errno;
-	return ret;
-}
-
-static void hugetlb_skip(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(env.hugetlb_why, sizeof(env.hugetlb_why), fmt, ap);
-	va_end(ap);
-	env.hugetlb_skip = env.hugetlb_why;
-}
-
-/* Make sure HUGE_PAGES_WANTED huge pages are free, raising nr_hugepages. */
-static void hugetlb_reserve(void)
-{
-	long size_kb = meminfo_kb("Hugepagesize");
-	long free_pages = meminfo_kb("HugePages_Free");
-	long orig = read_nr_hugepages();
-	int err;
-
-	if (size_kb <= 0 || free_pages < 0 || orig < 0) {
-		hugetlb_skip("hugetlb is not configured in this kernel");
-		return;
-	}
-	env.huge_page_size = (unsigned long)size_kb * 1024;
-	if (free_pages >= HUGE_PAGES_WANTED)
-		return;
-	if (geteuid() != 0) {
-		if (free_pages < HUGE_PAGES_NEEDED)
-			hugetlb_skip(
-				"not root: cannot raise %s (%ld huge pages free, %d needed)",
-				NR_HUGEPAGES_PATH, free_pages,
-				HUGE_PAGES_NEEDED);
-		return;
-	}
-	err = write_nr_hugepages(orig + HUGE_PAGES_WANTED - free_pages);
-	if (err) {
-		hugetlb_skip("writing %s failed: %s", NR_HUGEPAGES_PATH,
-			     strerror(-err));
-		return;
-	}
-	env.nr_hugepages_orig = orig;
-	free_pages = meminfo_kb("HugePages_Free");
-	if (free_pages < HUGE_PAGES_NEEDED)
-		hugetlb_skip("only %ld huge pages could be reserved, %d needed",
-			     free_pages, HUGE_PAGES_NEEDED);
-}
-
-static void hugetlb_restore(void)
-{
-	int err;
-
-	if (env.nr_hugepages_orig < 0)
-		return;
-	err = write_nr_hugepages(env.nr_hugepages_orig);
-	if (err)
-		fprintf(stderr,
-			"register caps: restoring %s to %ld failed: %s\n",
-			NR_HUGEPAGES_PATH, env.nr_hugepages_orig,
-			strerror(-err));
-	env.nr_hugepages_orig = -1;
-}
-
-/* Pick a directory on a disk filesystem (tmpfs would be shmem, not "file"). */
-static void disk_dir_find(void)
-{
-	const char *dirs[] = { getenv("TMPDIR"), ".", "/var/tmp", "/tmp" };
-	struct statfs sfs;
-	size_t i;
-	int fd;
-
-	for (i = 0; i < ARRAY_SIZE(dirs); i++) {
-		if (!dirs[i] || statfs(dirs[i], &sfs) ||
-		    sfs.f_type == TMPFS_MAGIC || sfs.f_type == HUGETLBFS_MAGIC)
-			continue;
-		snprintf(env.file_dir, sizeof(env.file_dir), "%s", dirs[i]);
-		fd = disk_file_create(env.page_size);
-		if (fd >= 0) {
-			close(fd);
-			return;
-		}
-	}
-	env.file_skip = "no writable directory on a disk filesystem "
-			"(tried $TMPDIR, ., /var/tmp, /tmp)";
-}
 
 /*
  * The model has no built-in droppable type: MAP_DROPPABLE memory is anonymous
@@ -526,17 +319,18 @@ static void run_kind(void **state)
 	size_t len, f, m;
 	void *probe;
 
-	if (env.uffd_skip) {
-		print_message("%s: skipped: %s\n", kind->label, env.uffd_skip);
+	if (env.suite.skip) {
+		print_message("%s: skipped: %s\n", kind->label, env.suite.skip);
 		skip();
 	}
-	if (kind->hugetlb && env.hugetlb_skip) {
+	if (kind->hugetlb && env.suite.hugetlb_skip) {
 		print_message("%s: skipped: %s\n", kind->label,
-			      env.hugetlb_skip);
+			      env.suite.hugetlb_skip);
 		skip();
 	}
-	if (kind->backing == BACK_DISK_FILE && env.file_skip) {
-		print_message("%s: skipped: %s\n", kind->label, env.file_skip);
+	if (kind->backing == BACK_DISK_FILE && env.suite.file_skip) {
+		print_message("%s: skipped: %s\n", kind->label,
+			      env.suite.file_skip);
 		skip();
 	}
 	len = kind->hugetlb ? env.huge_page_size :
@@ -557,7 +351,7 @@ static void run_kind(void **state)
 	for (f = 0; f < ARRAY_SIZE(ctx_features); f++) {
 		int uffd;
 
-		if (ctx_features[f].features & ~env.supported_features) {
+		if (ctx_features[f].features & ~env.suite.features) {
 			printf("%-22s %-14s (all)   %-9s skipped: the kernel does not offer this feature\n",
 			       kind->label, kind->memtype,
 			       ctx_features[f].label);
@@ -565,7 +359,7 @@ static void run_kind(void **state)
 			continue;
 		}
 		/* userfaultfd_api(): a second UFFDIO_API on one fd fails */
-		uffd = uffd_open_api(ctx_features[f].features, NULL);
+		uffd = uffd_open_api(ctx_features[f].features);
 		if (uffd < 0)
 			fail_msg("UFFDIO_API with features %s failed: %s",
 				 ctx_features[f].label, strerror(-uffd));
@@ -575,9 +369,9 @@ static void run_kind(void **state)
 		close(uffd);
 	}
 
-	env.compared += t.compared;
-	env.agreed += t.agreed;
-	env.skipped += t.skipped;
+	env.suite.compared += (int)t.compared;
+	env.suite.agreed += (int)t.agreed;
+	env.suite.skipped += (int)t.skipped;
 	if (t.kernel_wrote_on_failure)
 		fail_msg(
 			"%s: the kernel wrote ioctls in %u failed registrations (spec 2.2: untouched)",
@@ -595,28 +389,14 @@ static void run_kind(void **state)
 
 static int group_setup(void **state)
 {
-	static char why[160];
-	int fd;
-
 	(void)state;
 	env.page_size = (size_t)sysconf(_SC_PAGESIZE);
-	fd = uffd_open_api(0, &env.supported_features);
-	if (fd == -ENOSYS || fd == -EPERM || fd == -EACCES || fd == -ENOENT) {
-		snprintf(
-			why, sizeof(why),
-			"userfaultfd is unavailable (syscall and /dev/userfaultfd: %s)",
-			strerror(-fd));
-		env.uffd_skip = why;
-		return 0;
-	}
-	if (fd < 0) {
-		fprintf(stderr, "register caps: userfaultfd: %s\n",
-			strerror(-fd));
+	if (live_suite_setup(&env.suite, LIVE_UFFD_DEV, 0, HUGE_PAGES_WANTED,
+			     HUGE_PAGES_NEEDED))
 		return -1;
-	}
-	close(fd);
-	hugetlb_reserve();
-	disk_dir_find();
+	if (env.suite.skip)
+		return 0;
+	env.huge_page_size = live_hugetlb_page_size();
 	droppable_type_register();
 	printf("%-22s %-14s %-7s %-9s %-15s %s\n", "memory", "type", "mode",
 	       "features", "kernel", "model");
@@ -626,14 +406,9 @@ static int group_setup(void **state)
 static int group_teardown(void **state)
 {
 	(void)state;
-	hugetlb_restore();
 	if (env.droppable_registered)
 		uffdops_memtype_unregister(DROPPABLE_TYPE);
-	if (env.skipped)
-		printf("register caps: %u cases not compared (skipped)\n",
-		       env.skipped);
-	printf("register caps: %u cases compared with the live kernel, %u agree\n",
-	       env.compared, env.agreed);
+	live_suite_teardown(&env.suite);
 	return 0;
 }
 

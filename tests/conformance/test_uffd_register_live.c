@@ -9,9 +9,9 @@
  * /dev/userfaultfd, issue an ioctl (with its argument on the stack or placed
  * in the case's own address range, to reach the EFAULT paths), read, poll,
  * fdinfo, close. One runner plays a case twice:
- *  - live: in a forked child, so that every case starts with a clean
- *    process; the region sits at a fixed address nothing else uses; the
- *    observations go back to the parent through a pipe;
+ *  - live: in a forked child (live_child_run()), so that every case starts
+ *    with a clean process; the region sits at a fixed address nothing else
+ *    uses; the observations go back in memory shared with the parent;
  *  - model: on a fresh uffdops_mm at the same addresses.
  * After every step both sides record the return value or errno, every byte
  * of the ioctl argument as it is afterwards (struct uffdio_api in full, the
@@ -39,9 +39,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <sys/statfs.h>
 #include <sys/syscall.h>
-#include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
 #include <linux/fs.h>
@@ -51,26 +49,11 @@
 
 #include <uffdops/uffdops.h>
 
-#ifndef MAP_DROPPABLE
-#define MAP_DROPPABLE 0x08
-#endif
-#ifndef MAP_FIXED_NOREPLACE
-#define MAP_FIXED_NOREPLACE 0x100000
-#endif
-#ifndef MFD_HUGETLB
-#define MFD_HUGETLB 0x0004U
-#endif
-#ifndef F_SEAL_FUTURE_WRITE
-#define F_SEAL_FUTURE_WRITE 0x0010
-#endif
-#ifndef TMPFS_MAGIC
-#define TMPFS_MAGIC 0x01021994
-#endif
+#include "../lib/live.h"
+
 #ifndef FIOQSIZE
 #define FIOQSIZE 0x5460
 #endif
-
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 #define P 4096UL
 #define H (2UL << 20)
@@ -96,9 +79,6 @@
 /* Huge pages the suite wants free while it runs. */
 #define HUGE_PAGES_WANTED 8
 #define HUGE_PAGES_NEEDED 4
-#define NR_HUGEPAGES_PATH "/proc/sys/vm/nr_hugepages"
-#define FREE_HUGEPAGES_PATH \
-	"/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages"
 
 /* Seconds one live case may take. */
 #define LIVE_TIMEOUT 20
@@ -165,34 +145,20 @@ struct step {
 };
 
 /**
- * struct filedef - a file the case creates before its first step.
- * @type: "shmem" (memfd), "hugetlb" (memfd MFD_HUGETLB), "file" (a regular
- *	file on a disk filesystem), "ro" (file @ro_of reopened O_RDONLY) or
- *	"sealed" (a memfd with F_SEAL_FUTURE_WRITE; the model has no seals and
- *	stands a shmem file opened O_RDONLY in for it: both map shared without
- *	VM_MAYWRITE, which is what UFFDIO_REGISTER looks at).
- * @size: its size.
- * @ro_of: for "ro", the file it reopens.
- */
-struct filedef {
-	const char *type;
-	unsigned long size;
-	int ro_of;
-};
-
-/**
  * struct ucase - one scenario.
  * @name: the cmocka test name.
  * @base: where the region starts (0: REGION_BASE).
  * @region: its size (0: DEFAULT_REGION).
- * @files: files created first.
+ * @files: files created first: "shmem", "hugetlb", "file", "ro" or
+ *	"sealed" (struct live_file, which says how the model stands in for
+ *	a sealed memfd).
  * @steps: the calls, up to the first OP_END.
  */
 struct ucase {
 	const char *name;
 	unsigned long base;
 	unsigned long region;
-	struct filedef files[MAX_FILES];
+	struct live_file files[MAX_FILES];
 	struct step steps[MAX_STEPS];
 };
 
@@ -262,18 +228,6 @@ struct ucase {
 /* Observations.                                                            */
 /* ------------------------------------------------------------------------ */
 
-#define UF_M 1 /* um, VM_UFFD_MISSING */
-#define UF_W 2 /* uw, VM_UFFD_WP */
-#define UF_I 4 /* ui, VM_UFFD_MINOR */
-
-/* One VMA meeting the region, relative to its base. */
-struct vma_obs {
-	long start;
-	long end;
-	char perm[5];
-	unsigned char uffd;
-};
-
 /**
  * struct obs - what one side saw after one step.
  * @done: the step ran.
@@ -283,7 +237,7 @@ struct vma_obs {
  * @out: the argument's bytes after the call.
  * @text: the fdinfo text from "pending:" on.
  * @nvma: VMAs meeting the region.
- * @vma: the first MAX_VMAS of them.
+ * @vma: the first MAX_VMAS of them, with their uffd modes.
  */
 struct obs {
 	bool done;
@@ -293,20 +247,7 @@ struct obs {
 	unsigned char out[ARG_BYTES];
 	char text[TEXT_BYTES];
 	int nvma;
-	struct vma_obs vma[MAX_VMAS];
-};
-
-enum live_status {
-	LIVE_RAN,
-	LIVE_SKIPPED,
-	LIVE_SETUP_FAILED,
-};
-
-/* What the live child sends back through its pipe. */
-struct live_result {
-	int status;
-	char why[160];
-	struct obs obs[MAX_STEPS];
+	struct live_vma vma[MAX_VMAS];
 };
 
 static unsigned long case_base(const struct ucase *c)
@@ -322,27 +263,6 @@ static unsigned long case_region(const struct ucase *c)
 static unsigned long step_addr(unsigned long base, const struct step *st)
 {
 	return st->at == AT_ABS ? st->off : base + st->off;
-}
-
-/* Add VMA [start, end) to @o when it meets [lo, hi). */
-static void add_vma(struct obs *o, unsigned long start, unsigned long end,
-		    const char perm[4], unsigned char uffd, unsigned long lo,
-		    unsigned long hi)
-{
-	struct vma_obs *v;
-
-	if (end <= lo || start >= hi)
-		return;
-	if (o->nvma >= MAX_VMAS) {
-		o->nvma++; /* counted, not stored: shows as a mismatch */
-		return;
-	}
-	v = &o->vma[o->nvma++];
-	v->start = (long)(start - lo);
-	v->end = (long)(end - lo);
-	memcpy(v->perm, perm, 4);
-	v->perm[4] = '\0';
-	v->uffd = uffd;
 }
 
 /*
@@ -410,7 +330,7 @@ static void keep_uffd_fdinfo(char *text, const char *all)
 #define POLL_BITS (POLLIN | POLLOUT | POLLPRI | POLLERR | POLLHUP | POLLNVAL)
 
 /* ------------------------------------------------------------------------ */
-/* The live side: runs in a forked child, reports through a pipe.          */
+/* The live side: runs in a forked child (live_child_run()).                */
 /* ------------------------------------------------------------------------ */
 
 struct live {
@@ -422,135 +342,19 @@ struct live {
 	int mem_fd; /* /proc/self/mem */
 };
 
-static char smaps_buf[1 << 19];
-
-static ssize_t read_whole(const char *path, char *buf, size_t size)
-{
-	ssize_t len = 0, r;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return -errno;
-	while ((r = read(fd, buf + len, size - 1 - len)) > 0)
-		len += r;
-	close(fd);
-	buf[len] = '\0';
-	return len;
-}
-
-static unsigned long parse_hex(const char **pp)
-{
-	unsigned long v = 0;
-	const char *p = *pp;
-
-	for (;; p++) {
-		int d;
-
-		if (*p >= '0' && *p <= '9')
-			d = *p - '0';
-		else if (*p >= 'a' && *p <= 'f')
-			d = *p - 'a' + 10;
-		else
-			break;
-		v = v * 16 + d;
-	}
-	*pp = p;
-	return v;
-}
-
-static bool is_hex_digit(char c)
-{
-	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-}
-
-/* The VmFlags tokens um/uw/ui of one smaps "VmFlags:" line. */
-static unsigned char vmflags_uffd(const char *p)
-{
-	unsigned char f = 0;
-
-	p += strlen("VmFlags:");
-	while (*p && *p != '\n') {
-		while (*p == ' ')
-			p++;
-		if (p[0] == 'u' && p[1] &&
-		    (p[2] == ' ' || p[2] == '\n' || !p[2])) {
-			if (p[1] == 'm')
-				f |= UF_M;
-			else if (p[1] == 'w')
-				f |= UF_W;
-			else if (p[1] == 'i')
-				f |= UF_I;
-		}
-		while (*p && *p != ' ' && *p != '\n')
-			p++;
-	}
-	return f;
-}
-
-/* /proc/self/smaps: the VMAs meeting [lo, hi) with their uffd flags. */
-static void live_vmas(struct obs *o, unsigned long lo, unsigned long hi)
-{
-	struct vma_obs *cur = NULL;
-	const char *p = smaps_buf;
-
-	o->nvma = 0;
-	if (read_whole("/proc/self/smaps", smaps_buf, sizeof(smaps_buf)) < 0) {
-		o->nvma = -1;
-		return;
-	}
-	while (*p) {
-		if (is_hex_digit(*p)) {
-			unsigned long start, end;
-			char perm[4];
-			int before = o->nvma;
-
-			start = parse_hex(&p);
-			p++; /* '-' */
-			end = parse_hex(&p);
-			p++;
-			memcpy(perm, p, 4);
-			add_vma(o, start, end, perm, 0, lo, hi);
-			cur = o->nvma > before && o->nvma <= MAX_VMAS ?
-				      &o->vma[o->nvma - 1] :
-				      NULL;
-		} else if (cur && !strncmp(p, "VmFlags:", 8)) {
-			cur->uffd = vmflags_uffd(p);
-		}
-		while (*p && *p != '\n')
-			p++;
-		if (*p)
-			p++;
-	}
-}
-
 /* Does any VMA outside the region meet [lo, hi)? */
 static bool live_range_busy(unsigned long lo, unsigned long hi,
 			    unsigned long base, unsigned long region)
 {
-	const char *p = smaps_buf;
+	struct live_vma v[MAX_VMAS];
+	int n = live_vmas(lo, hi, 0, v, MAX_VMAS);
 
-	if (read_whole("/proc/self/maps", smaps_buf, sizeof(smaps_buf)) < 0)
+	if (n < 0 || n > MAX_VMAS)
 		return true;
-	while (*p) {
-		unsigned long start, end;
-
-		start = parse_hex(&p);
-		p++;
-		end = parse_hex(&p);
-		if (end > lo && start < hi &&
-		    !(start >= base && end <= base + region))
+	for (int i = 0; i < n; i++)
+		if (lo + v[i].start < base || lo + v[i].end > base + region)
 			return true;
-		while (*p && *p != '\n')
-			p++;
-		if (*p)
-			p++;
-	}
 	return false;
-}
-
-static long sys_ret(long r)
-{
-	return r == -1 ? -errno : r;
 }
 
 /* capset(2): remove CAP_SYS_PTRACE from the effective and permitted sets. */
@@ -586,7 +390,7 @@ static long live_devnew(const struct step *st)
 
 	if (dev < 0)
 		return -errno;
-	r = sys_ret(ioctl(dev, (unsigned long)st->a, (unsigned long)st->b));
+	r = live_ret(ioctl(dev, (unsigned long)st->a, (unsigned long)st->b));
 	close(dev);
 	return r;
 }
@@ -605,7 +409,7 @@ static void live_ioctl(struct live *l, const struct step *st, struct obs *o)
 		return;
 	}
 	if (st->argat == ARG_LOCAL) {
-		o->ret = sys_ret(ioctl(fd, cmd, buf));
+		o->ret = live_ret(ioctl(fd, cmd, buf));
 		memcpy(o->out, buf, size);
 		return;
 	}
@@ -614,7 +418,7 @@ static void live_ioctl(struct live *l, const struct step *st, struct obs *o)
 	 * nothing is mapped the write fails and the ioctl says EFAULT.
 	 */
 	(void)!pwrite(l->mem_fd, buf, size, (off_t)uaddr);
-	o->ret = sys_ret(ioctl(fd, cmd, (void *)uaddr));
+	o->ret = live_ret(ioctl(fd, cmd, (void *)uaddr));
 	o->unreadable = pread(l->mem_fd, o->out, size, (off_t)uaddr) !=
 			(ssize_t)size;
 	if (o->unreadable)
@@ -631,7 +435,7 @@ static void live_fdinfo(struct live *l, const struct step *st, struct obs *o)
 		return;
 	}
 	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
-	o->ret = read_whole(path, all, sizeof(all));
+	o->ret = live_read_file(path, all, sizeof(all));
 	if (o->ret >= 0) {
 		keep_uffd_fdinfo(o->text, all);
 		o->ret = 0;
@@ -645,7 +449,7 @@ static void live_step(struct live *l, const struct step *st, struct obs *o)
 
 	switch (st->op) {
 	case OP_MMAP: {
-		long r = sys_ret(syscall(
+		long r = live_ret(syscall(
 			SYS_mmap, step_addr(l->base, st), st->len, (int)st->a,
 			(int)st->b, st->file >= 0 ? l->files[st->file] : -1,
 			st->off2 * P));
@@ -658,104 +462,51 @@ static void live_step(struct live *l, const struct step *st, struct obs *o)
 		break;
 	case OP_UFFD:
 	case OP_DEVNEW: {
-		long r =
-			st->op == OP_UFFD ?
-				sys_ret(syscall(__NR_userfaultfd, (int)st->a)) :
-				live_devnew(st);
+		long r = st->op == OP_UFFD ? live_ret(syscall(__NR_userfaultfd,
+							      (int)st->a)) :
+					     live_devnew(st);
 
 		live_set_ctx(l, st->ctx, r);
 		o->ret = r < 0 ? r : 0;
 		break;
 	}
 	case OP_READ:
-		o->ret = fd < 0 ? -EBADF : sys_ret(read(fd, buf, st->len));
+		o->ret = fd < 0 ? -EBADF : live_ret(read(fd, buf, st->len));
 		break;
 	case OP_POLL: {
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
 
-		o->ret = fd < 0 ? -EBADF : sys_ret(poll(&pfd, 1, 0));
+		o->ret = fd < 0 ? -EBADF : live_ret(poll(&pfd, 1, 0));
 		if (o->ret >= 0)
 			o->ret = pfd.revents & POLL_BITS;
 		break;
 	}
 	case OP_SETFL:
 		o->ret = fd < 0 ? -EBADF :
-				  sys_ret(fcntl(fd, F_SETFL, (int)st->a));
+				  live_ret(fcntl(fd, F_SETFL, (int)st->a));
 		break;
 	case OP_FDINFO:
 		live_fdinfo(l, st, o);
 		break;
 	case OP_CLOSE:
-		o->ret = fd < 0 ? -EBADF : sys_ret(close(fd));
+		o->ret = fd < 0 ? -EBADF : live_ret(close(fd));
 		l->ctx[st->ctx] = -1;
 		break;
 	default:
 		live_ioctl(l, st, o);
 		break;
 	}
-	live_vmas(o, l->base, l->base + l->region);
+	o->nvma = live_vmas(l->base, l->base + l->region, LIVE_VMA_UFFD, o->vma,
+			    MAX_VMAS);
 	o->done = true;
-}
-
-static int live_open_files(struct live *l)
-{
-	for (int i = 0; i < MAX_FILES; i++) {
-		const struct filedef *f = &l->c->files[i];
-		char path[64];
-		int fd = -1;
-
-		l->files[i] = -1;
-		if (!f->type)
-			continue;
-		if (!strcmp(f->type, "shmem")) {
-			fd = memfd_create("uffd_reg", MFD_CLOEXEC);
-		} else if (!strcmp(f->type, "sealed")) {
-			fd = memfd_create("uffd_reg_sealed",
-					  MFD_CLOEXEC | MFD_ALLOW_SEALING);
-		} else if (!strcmp(f->type, "hugetlb")) {
-			fd = memfd_create("uffd_reg_huge",
-					  MFD_CLOEXEC | MFD_HUGETLB);
-		} else if (!strcmp(f->type, "file")) {
-			char tmpl[] = "/var/tmp/uffdops_uffd_reg_XXXXXX";
-
-			fd = mkostemp(tmpl, O_CLOEXEC);
-			if (fd >= 0)
-				unlink(tmpl);
-		} else if (!strcmp(f->type, "ro")) {
-			snprintf(path, sizeof(path), "/proc/self/fd/%d",
-				 l->files[f->ro_of]);
-			fd = open(path, O_RDONLY | O_CLOEXEC);
-		}
-		if (fd < 0)
-			return -errno;
-		l->files[i] = fd;
-		if (!strcmp(f->type, "ro"))
-			continue;
-		if (ftruncate(fd, (off_t)f->size))
-			return -errno;
-		if (!strcmp(f->type, "sealed") &&
-		    fcntl(fd, F_ADD_SEALS, F_SEAL_FUTURE_WRITE))
-			return -errno;
-	}
-	return 0;
 }
 
 /* Why the live process cannot run @c as written, or NULL. */
 static const char *live_unusable(struct live *l)
 {
-	void *probe;
-
 	/* The region must be free: nothing of the process's in it. */
-	probe = mmap((void *)l->base, l->region, PROT_NONE,
-		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE |
-			     MAP_NORESERVE,
-		     -1, 0);
-	if (probe != (void *)l->base) {
-		if (probe != MAP_FAILED)
-			munmap(probe, l->region);
+	if (!live_region_free(l->base, l->region))
 		return "the region is in use in the live process";
-	}
-	munmap(probe, l->region);
 	/* Absolute ranges REGISTER/UNREGISTER look at must hold only ours. */
 	for (int i = 0; i < MAX_STEPS && l->c->steps[i].op != OP_END; i++) {
 		const struct step *st = &l->c->steps[i];
@@ -772,65 +523,45 @@ static const char *live_unusable(struct live *l)
 	return NULL;
 }
 
-static void send_result(int fd, const struct live_result *res)
+/* Play case @arg in this freshly forked process; see live_child_fn. */
+static int live_run(const void *arg, void *res, char *why, size_t size)
 {
-	const char *p = (const char *)res;
-	size_t left = sizeof(*res);
-
-	while (left) {
-		ssize_t w = write(fd, p, left);
-
-		if (w <= 0)
-			_exit(3);
-		p += w;
-		left -= (size_t)w;
-	}
-}
-
-/* Play @c in this freshly forked process and send what was seen to @out. */
-static __attribute__((noreturn)) void live_run(const struct ucase *c, int out)
-{
-	static struct live_result res;
+	const struct ucase *c = arg;
+	struct obs *obs = res;
 	struct live l = { .c = c };
-	const char *why;
+	const char *unusable;
 	int r;
 
-	alarm(LIVE_TIMEOUT);
-	memset(&res, 0, sizeof(res));
 	l.base = case_base(c);
 	l.region = case_region(c);
 	for (int i = 0; i < MAX_CTX; i++)
 		l.ctx[i] = -1;
 	l.mem_fd = open("/proc/self/mem", O_RDWR | O_CLOEXEC);
-	r = l.mem_fd < 0 ? -errno : live_open_files(&l);
+	r = l.mem_fd < 0 ? -errno :
+			   live_files_open(c->files, MAX_FILES, l.files);
 	if (r) {
-		res.status = LIVE_SETUP_FAILED;
-		snprintf(res.why, sizeof(res.why), "creating the files: %s",
-			 strerror(-r));
-		send_result(out, &res);
-		_exit(0);
+		snprintf(why, size, "creating the files: %s", strerror(-r));
+		return LIVE_FAILED;
 	}
-	why = live_unusable(&l);
-	if (why) {
-		res.status = LIVE_SKIPPED;
-		snprintf(res.why, sizeof(res.why), "%s", why);
-		send_result(out, &res);
-		_exit(0);
+	unusable = live_unusable(&l);
+	if (unusable) {
+		snprintf(why, size, "%s", unusable);
+		return LIVE_SKIPPED;
 	}
 	for (int i = 0; i < MAX_STEPS && c->steps[i].op != OP_END; i++)
-		live_step(&l, &c->steps[i], &res.obs[i]);
-	res.status = LIVE_RAN;
-	send_result(out, &res);
-	_exit(0);
+		live_step(&l, &c->steps[i], &obs[i]);
+	return LIVE_RAN;
 }
 
 /* ------------------------------------------------------------------------ */
 /* The model side.                                                          */
 /* ------------------------------------------------------------------------ */
 
-/* Machine settings the model mm is configured with, read by the setup. */
+/*
+ * Machine settings the model mm is configured with, read by the setup
+ * (live_mm_create() sees to the zero page).
+ */
 static struct {
-	bool no_zero_page; /* pvm_no_zero_page=1 on the kernel command line */
 	bool cap_sys_ptrace; /* this process holds CAP_SYS_PTRACE */
 	long unprivileged_userfaultfd; /* vm.unprivileged_userfaultfd */
 } machine;
@@ -843,38 +574,6 @@ struct model {
 	struct uffdops_file *files[MAX_FILES];
 	struct uffdops_ctx *ctx[MAX_CTX];
 };
-
-static struct uffdops_map model_maps_buf[256];
-
-static void model_vmas(struct model *m, struct obs *o)
-{
-	int nr =
-		uffdops_maps(m->mm, model_maps_buf, ARRAY_SIZE(model_maps_buf));
-
-	o->nvma = 0;
-	if (nr < 0) {
-		o->nvma = -1;
-		return;
-	}
-	if (nr > (int)ARRAY_SIZE(model_maps_buf))
-		nr = ARRAY_SIZE(model_maps_buf);
-	for (int i = 0; i < nr; i++) {
-		const struct uffdops_map *v = &model_maps_buf[i];
-		char perm[4] = {
-			v->vm_flags & VM_READ ? 'r' : '-',
-			v->vm_flags & VM_WRITE ? 'w' : '-',
-			v->vm_flags & VM_EXEC ? 'x' : '-',
-			v->vm_flags & VM_MAYSHARE ? 's' : 'p',
-		};
-		unsigned char uffd =
-			(v->vm_flags & VM_UFFD_MISSING ? UF_M : 0) |
-			(v->vm_flags & VM_UFFD_WP ? UF_W : 0) |
-			(v->vm_flags & VM_UFFD_MINOR ? UF_I : 0);
-
-		add_vma(o, v->start, v->end, perm, uffd, m->base,
-			m->base + m->region);
-	}
-}
 
 /* As live_set_ctx(): a new context replaces the slot's. */
 static void model_set_ctx(struct model *m, int slot, struct uffdops_ctx *ctx)
@@ -972,37 +671,9 @@ static void model_step(struct model *m, const struct step *st, struct obs *o)
 		model_ioctl(m, st, o);
 		break;
 	}
-	model_vmas(m, o);
+	o->nvma = live_model_vmas(m->mm, m->base, m->base + m->region,
+				  LIVE_VMA_UFFD, o->vma, MAX_VMAS);
 	o->done = true;
-}
-
-static int model_open_files(struct model *m)
-{
-	for (int i = 0; i < MAX_FILES; i++) {
-		const struct filedef *f = &m->c->files[i];
-		struct uffdops_file *rw;
-		int r;
-
-		if (!f->type)
-			continue;
-		if (!strcmp(f->type, "ro"))
-			r = uffdops_file_open(m->files[f->ro_of], O_RDONLY,
-					      &m->files[i]);
-		else if (!strcmp(f->type, "sealed")) {
-			/* No seals in the model: a read-only open stands in. */
-			r = uffdops_file_create("shmem", f->size, &rw);
-			if (!r) {
-				r = uffdops_file_open(rw, O_RDONLY,
-						      &m->files[i]);
-				uffdops_file_close(rw);
-			}
-		} else {
-			r = uffdops_file_create(f->type, f->size, &m->files[i]);
-		}
-		if (r)
-			return r;
-	}
-	return 0;
 }
 
 static int model_configure(struct uffdops_mm *mm)
@@ -1013,9 +684,6 @@ static int model_configure(struct uffdops_mm *mm)
 	if (!r)
 		r = uffdops_mm_config(mm, UFFDOPS_MM_UNPRIVILEGED_USERFAULTFD,
 				      machine.unprivileged_userfaultfd);
-	if (!r)
-		r = uffdops_mm_config(mm, UFFDOPS_MM_NO_ZERO_PAGE,
-				      machine.no_zero_page);
 	return r;
 }
 
@@ -1027,20 +695,18 @@ static int model_run(const struct ucase *c, struct obs *res)
 
 	m.base = case_base(c);
 	m.region = case_region(c);
-	r = uffdops_mm_create(&m.mm);
+	r = live_mm_create(&m.mm);
 	if (r)
 		return r;
 	r = model_configure(m.mm);
 	if (!r)
-		r = model_open_files(&m);
+		r = live_model_files_open(c->files, MAX_FILES, m.files);
 	for (int i = 0; !r && i < MAX_STEPS && c->steps[i].op != OP_END; i++)
 		model_step(&m, &c->steps[i], &res[i]);
 	for (int i = 0; i < MAX_CTX; i++)
 		uffdops_close(m.ctx[i]);
 	uffdops_mm_destroy(m.mm);
-	for (int i = MAX_FILES - 1; i >= 0; i--)
-		if (m.files[i])
-			uffdops_file_close(m.files[i]);
+	live_model_files_close(m.files, MAX_FILES);
 	return r;
 }
 
@@ -1130,26 +796,11 @@ static void describe_step(const struct step *st, char *buf, size_t size)
 static void describe_ret(const struct step *st, long r, char *buf, size_t size)
 {
 	if (r < 0 && r > -4096)
-		snprintf(buf, size, "-%s",
-			 strerrorname_np((int)-r) ? strerrorname_np((int)-r) :
-						    "?");
+		snprintf(buf, size, "-%s", live_errname((int)-r));
 	else if (st->op == OP_POLL)
 		snprintf(buf, size, "revents %#lx", r);
 	else
 		snprintf(buf, size, "%#lx", r);
-}
-
-static void print_vmas(const char *side, const struct obs *o)
-{
-	printf("      %s: %d VMA(s)", side, o->nvma);
-	for (int i = 0; i < o->nvma && i < MAX_VMAS; i++) {
-		const struct vma_obs *v = &o->vma[i];
-
-		printf(" [%#lx-%#lx %s%s%s%s]", v->start, v->end, v->perm,
-		       v->uffd & UF_M ? " um" : "", v->uffd & UF_W ? " uw" : "",
-		       v->uffd & UF_I ? " ui" : "");
-	}
-	printf("\n");
 }
 
 static void print_bytes(const char *side, const struct obs *o)
@@ -1175,19 +826,6 @@ static void print_text(const char *side, const char *text)
 		else
 			putchar(*p);
 	printf("\"\n");
-}
-
-static bool vmas_equal(const struct obs *a, const struct obs *b)
-{
-	if (a->nvma != b->nvma)
-		return false;
-	for (int i = 0; i < a->nvma && i < MAX_VMAS; i++)
-		if (a->vma[i].start != b->vma[i].start ||
-		    a->vma[i].end != b->vma[i].end ||
-		    strcmp(a->vma[i].perm, b->vma[i].perm) ||
-		    a->vma[i].uffd != b->vma[i].uffd)
-			return false;
-	return true;
 }
 
 /* Does step @st agree? Print why not when @print. */
@@ -1227,11 +865,11 @@ static bool step_agrees(const struct step *st, const struct obs *a,
 		}
 		ok = false;
 	}
-	if (!vmas_equal(a, b)) {
+	if (!live_vmas_equal(a->vma, a->nvma, b->vma, b->nvma, MAX_VMAS)) {
 		if (print) {
 			printf("      VMAs in the region differ:\n");
-			print_vmas("live ", a);
-			print_vmas("model", b);
+			live_vmas_print("live ", a->vma, a->nvma, MAX_VMAS);
+			live_vmas_print("model", b->vma, b->nvma, MAX_VMAS);
 		}
 		ok = false;
 	}
@@ -1249,7 +887,7 @@ static void print_obs(const char *side, const struct step *st,
 		print_bytes(side, o);
 	if (o->text[0])
 		print_text(side, o->text);
-	print_vmas(side, o);
+	live_vmas_print(side, o->vma, o->nvma, MAX_VMAS);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1257,59 +895,12 @@ static void print_obs(const char *side, const struct step *st,
 /* ------------------------------------------------------------------------ */
 
 static struct {
-	const char *uffd_skip; /* why userfaultfd cannot be used, or NULL */
-	char uffd_why[160];
-	bool have_hugetlb;
-	bool have_disk_file;
 	bool have_dev;
 	bool verbose;
-	long saved_nr_hugepages; /* -1 when the sysctl was not changed */
-	int compared;
-	int agreed;
-	int skipped;
+	struct live_suite suite;
 	struct obs model_res[MAX_STEPS];
-	struct live_result live_res;
-} env = { .saved_nr_hugepages = -1 };
-
-static long read_long(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	long v = -1;
-
-	if (f) {
-		if (fscanf(f, "%ld", &v) != 1)
-			v = -1;
-		fclose(f);
-	}
-	return v;
-}
-
-static int write_long(const char *path, long v)
-{
-	FILE *f = fopen(path, "w");
-	int r;
-
-	if (!f)
-		return -errno;
-	r = fprintf(f, "%ld\n", v) > 0 ? 0 : -EIO;
-	if (fclose(f))
-		r = -errno;
-	return r;
-}
-
-static bool cmdline_has(const char *word)
-{
-	char buf[4096];
-	bool found = false;
-
-	if (read_whole("/proc/cmdline", buf, sizeof(buf)) < 0)
-		return false;
-	for (char *save, *tok = strtok_r(buf, " \n", &save); tok;
-	     tok = strtok_r(NULL, " \n", &save))
-		if (!strcmp(tok, word))
-			found = true;
-	return found;
-}
+	struct obs live_res[MAX_STEPS];
+} env = { .suite = { .name = "uffd register conformance", .noun = "cases" } };
 
 /* Does this process hold CAP_SYS_PTRACE (CapEff in /proc/self/status)? */
 static bool have_cap_sys_ptrace(void)
@@ -1317,7 +908,7 @@ static bool have_cap_sys_ptrace(void)
 	char buf[4096];
 	const char *p;
 
-	if (read_whole("/proc/self/status", buf, sizeof(buf)) < 0)
+	if (live_read_file("/proc/self/status", buf, sizeof(buf)) < 0)
 		return false;
 	p = strstr(buf, "CapEff:");
 	if (!p)
@@ -1325,14 +916,6 @@ static bool have_cap_sys_ptrace(void)
 	return (strtoull(p + strlen("CapEff:"), NULL, 16) >>
 		CAP_SYS_PTRACE_BIT) &
 	       1;
-}
-
-static bool case_uses_file(const struct ucase *c, const char *type)
-{
-	for (int i = 0; i < MAX_FILES; i++)
-		if (c->files[i].type && !strcmp(c->files[i].type, type))
-			return true;
-	return false;
 }
 
 static bool case_uses_op(const struct ucase *c, enum op op, __u64 flag)
@@ -1343,171 +926,58 @@ static bool case_uses_op(const struct ucase *c, enum op op, __u64 flag)
 	return false;
 }
 
-/* Check that userfaultfd(2) itself works here; else every case skips. */
-static void probe_userfaultfd(void)
-{
-	struct uffdio_api api = { .api = UFFD_API };
-	int fd = (int)syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK);
-
-	if (fd < 0) {
-		snprintf(
-			env.uffd_why, sizeof(env.uffd_why),
-			"userfaultfd(2) fails with %s (needs CONFIG_USERFAULTFD and CAP_SYS_PTRACE or vm.unprivileged_userfaultfd=1)",
-			strerrorname_np(errno) ? strerrorname_np(errno) : "?");
-		env.uffd_skip = env.uffd_why;
-		return;
-	}
-	if (ioctl(fd, UFFDIO_API, &api)) {
-		snprintf(env.uffd_why, sizeof(env.uffd_why),
-			 "UFFDIO_API fails with %s",
-			 strerrorname_np(errno) ? strerrorname_np(errno) : "?");
-		env.uffd_skip = env.uffd_why;
-	}
-	close(fd);
-}
-
-static void reserve_huge_pages(void)
-{
-	long free_pages = read_long(FREE_HUGEPAGES_PATH);
-
-	if (free_pages >= 0 && free_pages < HUGE_PAGES_WANTED &&
-	    geteuid() == 0) {
-		env.saved_nr_hugepages = read_long(NR_HUGEPAGES_PATH);
-		if (env.saved_nr_hugepages >= 0)
-			write_long(NR_HUGEPAGES_PATH,
-				   env.saved_nr_hugepages + HUGE_PAGES_WANTED -
-					   free_pages);
-		free_pages = read_long(FREE_HUGEPAGES_PATH);
-	}
-	env.have_hugetlb = free_pages >= HUGE_PAGES_NEEDED;
-	if (!env.have_hugetlb)
-		printf("uffd register conformance: only %ld free 2 MiB huge pages (need %d, %s): hugetlb cases will be skipped\n",
-		       free_pages, HUGE_PAGES_NEEDED,
-		       geteuid() ? "not root" : "could not reserve");
-}
-
 static int suite_setup(void **state)
 {
-	struct statfs sfs;
-
 	(void)state;
 	env.verbose = getenv("UFFD_REG_VERBOSE") != NULL;
-	machine.no_zero_page = cmdline_has("pvm_no_zero_page=1");
 	machine.cap_sys_ptrace = have_cap_sys_ptrace();
 	machine.unprivileged_userfaultfd =
-		read_long("/proc/sys/vm/unprivileged_userfaultfd");
+		live_read_long("/proc/sys/vm/unprivileged_userfaultfd");
 	if (machine.unprivileged_userfaultfd < 0)
 		machine.unprivileged_userfaultfd = 0;
-	probe_userfaultfd();
-	if (env.uffd_skip) {
-		printf("uffd register conformance: %s: every case will be skipped\n",
-		       env.uffd_skip);
-		return 0;
-	}
+	if (live_suite_setup(&env.suite, 0, H, HUGE_PAGES_WANTED,
+			     HUGE_PAGES_NEEDED))
+		return -1;
 	env.have_dev = access("/dev/userfaultfd", R_OK | W_OK) == 0;
-	if (!env.have_dev)
-		printf("uffd register conformance: no usable /dev/userfaultfd: its cases will be skipped\n");
-	env.have_disk_file = statfs("/var/tmp", &sfs) == 0 &&
-			     sfs.f_type != TMPFS_MAGIC &&
-			     access("/var/tmp", W_OK) == 0;
-	if (!env.have_disk_file)
-		printf("uffd register conformance: /var/tmp is not a writable disk filesystem: regular-file cases will be skipped\n");
-	reserve_huge_pages();
+	if (!env.suite.skip && !env.have_dev)
+		live_say(
+			&env.suite,
+			"no usable /dev/userfaultfd: its cases will be skipped");
 	return 0;
 }
 
 static int suite_teardown(void **state)
 {
 	(void)state;
-	if (env.saved_nr_hugepages >= 0)
-		write_long(NR_HUGEPAGES_PATH, env.saved_nr_hugepages);
-	printf("uffd register conformance: %d cases compared with the live kernel, %d agree\n",
-	       env.compared, env.agreed);
-	if (env.skipped)
-		printf("uffd register conformance: %d cases skipped\n",
-		       env.skipped);
+	live_suite_teardown(&env.suite);
 	return 0;
 }
 
-/* Why @c cannot run on this machine, or NULL. */
-static const char *case_unrunnable(const struct ucase *c)
+/* Skip @c when this machine cannot run it. */
+static void case_check(const struct ucase *c)
 {
-	if (env.uffd_skip)
-		return env.uffd_skip;
-	if ((case_uses_file(c, "hugetlb") || case_uses_op(c, OP_MMAP, HT)) &&
-	    !env.have_hugetlb)
-		return "no free hugetlb pages";
-	if (case_uses_file(c, "file") && !env.have_disk_file)
-		return "no disk filesystem at /var/tmp";
+	live_suite_check(&env.suite, c->name,
+			 live_files_use(c->files, MAX_FILES, "hugetlb") ||
+				 case_uses_op(c, OP_MMAP, HT),
+			 live_files_use(c->files, MAX_FILES, "file"));
 	if (case_uses_op(c, OP_DEVNEW, 0) && !env.have_dev)
-		return "no usable /dev/userfaultfd";
-	return NULL;
-}
-
-/* Fork the live child for @c and collect its observations. */
-static void run_live(const struct ucase *c)
-{
-	char *p = (char *)&env.live_res;
-	size_t got = 0;
-	int pfd[2], status;
-	pid_t pid;
-
-	assert_int_equal(pipe2(pfd, O_CLOEXEC), 0);
-	fflush(stdout);
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		close(pfd[0]);
-		live_run(c, pfd[1]);
-	}
-	close(pfd[1]);
-	while (got < sizeof(env.live_res)) {
-		ssize_t r = read(pfd[0], p + got, sizeof(env.live_res) - got);
-
-		if (r <= 0)
-			break;
-		got += (size_t)r;
-	}
-	close(pfd[0]);
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	if (got != sizeof(env.live_res) || !WIFEXITED(status) ||
-	    WEXITSTATUS(status)) {
-		env.compared++;
-		fail_msg(
-			"%s: the live run failed (status %#x, %zu bytes reported)",
-			c->name, status, got);
-	}
-	if (env.live_res.status == LIVE_SETUP_FAILED) {
-		env.compared++;
-		fail_msg("%s: setting up the live run failed: %s", c->name,
-			 env.live_res.why);
-	}
+		live_skip(&env.suite, c->name, "no usable /dev/userfaultfd");
 }
 
 static void run_case(void **state)
 {
 	const struct ucase *c = *state;
-	const char *why = case_unrunnable(c);
 	int nsteps = 0, nbad = 0, r;
 
-	if (why) {
-		env.skipped++;
-		printf("%s: skipped, %s\n", c->name, why);
-		skip();
-	}
+	case_check(c);
 	while (nsteps < MAX_STEPS && c->steps[nsteps].op != OP_END)
 		nsteps++;
 
-	memset(&env.live_res, 0, sizeof(env.live_res));
 	memset(env.model_res, 0, sizeof(env.model_res));
-	run_live(c);
-	if (env.live_res.status == LIVE_SKIPPED) {
-		env.skipped++;
-		printf("%s: skipped, %s\n", c->name, env.live_res.why);
-		skip();
-	}
+	live_child_run(&env.suite, c->name, LIVE_TIMEOUT, live_run, c,
+		       env.live_res, sizeof(env.live_res));
 
-	env.compared++;
+	env.suite.compared++;
 	r = model_run(c, env.model_res);
 	if (r)
 		fail_msg("%s: setting up the model failed: %s", c->name,
@@ -1515,8 +985,8 @@ static void run_case(void **state)
 
 	for (int i = 0; i < nsteps; i++) {
 		const struct step *st = &c->steps[i];
-		bool ok = step_agrees(st, &env.live_res.obs[i],
-				      &env.model_res[i], false);
+		bool ok = step_agrees(st, &env.live_res[i], &env.model_res[i],
+				      false);
 		char d[200];
 
 		if (ok && !env.verbose)
@@ -1525,7 +995,7 @@ static void run_case(void **state)
 		if (env.verbose) {
 			printf("  %s step %d: %s%s\n", c->name, i, d,
 			       ok ? "" : "   <-- differs");
-			print_obs("live ", st, &env.live_res.obs[i]);
+			print_obs("live ", st, &env.live_res[i]);
 			print_obs("model", st, &env.model_res[i]);
 		}
 		if (ok)
@@ -1534,12 +1004,12 @@ static void run_case(void **state)
 			printf("%s: disagreement:\n", c->name);
 		if (!env.verbose) {
 			printf("    step %d: %s\n", i, d);
-			step_agrees(st, &env.live_res.obs[i], &env.model_res[i],
+			step_agrees(st, &env.live_res[i], &env.model_res[i],
 				    true);
 		}
 	}
 	if (!nbad) {
-		env.agreed++;
+		env.suite.agreed++;
 		return;
 	}
 	fail_msg("%s: the model and the kernel disagree on %d of %d steps",

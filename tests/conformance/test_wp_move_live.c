@@ -44,10 +44,8 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <setjmp.h>
@@ -55,16 +53,7 @@
 
 #include "../../src/move.h"
 #include "../../src/uffd.h"
-
-#ifndef MFD_HUGETLB
-#define MFD_HUGETLB 0x0004U
-#endif
-#ifndef MAP_FIXED_NOREPLACE
-#define MAP_FIXED_NOREPLACE 0x100000
-#endif
-#ifndef TMPFS_MAGIC
-#define TMPFS_MAGIC 0x01021994
-#endif
+#include "../lib/live.h"
 
 #define P 4096UL
 #define H (2UL << 20)
@@ -86,9 +75,6 @@
 
 #define HUGE_PAGES_WANTED 8
 #define HUGE_PAGES_NEEDED 6
-#define NR_HUGEPAGES_PATH "/proc/sys/vm/nr_hugepages"
-#define FREE_HUGEPAGES_PATH \
-	"/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages"
 
 /* Seconds one live case may take; a fault message must come within. */
 #define LIVE_TIMEOUT 30
@@ -165,7 +151,6 @@ struct step {
  * @samples: explicit sample offsets, ended by the first 0 after index 0.
  * @files: "shmem" (memfd), "hugetlb" (memfd MFD_HUGETLB) or "file" (a
  *	regular file on a disk filesystem), with their sizes.
- * @size: sizes of @files.
  * @no_frames: frames are not compared (only bits and contents): the case
  *	has a write fault whose reuse-or-copy choice the live kernel makes
  *	by reference counts the model does not have (per-CPU LRU batches).
@@ -177,8 +162,7 @@ struct wcase {
 	unsigned long region;
 	unsigned long stride;
 	unsigned long samples[MAX_SAMPLES];
-	const char *files[MAX_FILES];
-	unsigned long size[MAX_FILES];
+	struct live_file files[MAX_FILES];
 	struct step steps[MAX_STEPS];
 };
 
@@ -191,6 +175,19 @@ struct wcase {
 #define SF (MAP_SHARED | MAP_FIXED)
 #define PF (MAP_PRIVATE | MAP_FIXED)
 #define HT MAP_HUGETLB
+
+#define SHMEM(sz)                             \
+	{                                     \
+		.type = "shmem", .size = (sz) \
+	}
+#define HUGEFILE(sz)                            \
+	{                                       \
+		.type = "hugetlb", .size = (sz) \
+	}
+#define DISKFILE(sz)                         \
+	{                                    \
+		.type = "file", .size = (sz) \
+	}
 
 #define UM UFFDIO_REGISTER_MODE_MISSING
 #define UW UFFDIO_REGISTER_MODE_WP
@@ -246,27 +243,6 @@ struct wcase {
 /* Observations.                                                            */
 /* ------------------------------------------------------------------------ */
 
-#define PM_PRESENT (1ULL << 63)
-#define PM_SWAP (1ULL << 62)
-#define PM_FILE (1ULL << 61)
-#define PM_GUARD (1ULL << 58)
-#define PM_UFFD_WP (1ULL << 57)
-#define PM_EXCLUSIVE (1ULL << 56)
-#define PM_FRAME ((1ULL << 55) - 1)
-#define PM_COMPARED \
-	(PM_PRESENT | PM_SWAP | PM_FILE | PM_GUARD | PM_UFFD_WP | PM_EXCLUSIVE)
-
-#define UF_M 1 /* um, VM_UFFD_MISSING */
-#define UF_W 2 /* uw, VM_UFFD_WP */
-#define UF_I 4 /* ui, VM_UFFD_MINOR */
-
-struct vma_obs {
-	long start;
-	long end;
-	char perm[5];
-	unsigned char uffd;
-};
-
 /* @frame holds the raw frame until canonicalized, then an identity. */
 struct page_obs {
 	__u64 bits;
@@ -291,21 +267,9 @@ struct obs {
 	long ret;
 	__s64 field;
 	int nvma;
-	struct vma_obs vma[MAX_VMAS];
+	struct live_vma vma[MAX_VMAS];
 	int npages;
 	struct page_obs pg[MAX_PAGES];
-};
-
-enum live_status {
-	LIVE_RAN,
-	LIVE_SKIPPED,
-	LIVE_SETUP_FAILED,
-};
-
-struct live_result {
-	int status;
-	char why[160];
-	struct obs obs[MAX_STEPS];
 };
 
 static unsigned long case_region(const struct wcase *c)
@@ -330,26 +294,6 @@ static int case_samples(const struct wcase *c, unsigned long *out)
 	for (off = 0; off < case_region(c) && n < MAX_PAGES; off += stride)
 		out[n++] = off;
 	return n;
-}
-
-static void add_vma(struct obs *o, unsigned long start, unsigned long end,
-		    const char perm[4], unsigned char uffd, unsigned long lo,
-		    unsigned long hi)
-{
-	struct vma_obs *v;
-
-	if (end <= lo || start >= hi)
-		return;
-	if (o->nvma >= MAX_VMAS) {
-		o->nvma++; /* counted, not stored: shows as a mismatch */
-		return;
-	}
-	v = &o->vma[o->nvma++];
-	v->start = (long)(start - lo);
-	v->end = (long)(end - lo);
-	memcpy(v->perm, perm, 4);
-	v->perm[4] = '\0';
-	v->uffd = uffd;
 }
 
 /* The ioctl argument of @st in @buf; its size; *@cmd set. */
@@ -434,21 +378,13 @@ static __s64 arg_field(const struct step *st, const void *buf)
 	return v;
 }
 
-static long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
-
 static unsigned int wait_flags(__u64 kind)
 {
 	return kind == WAIT_READ_MISSING ? 0 : FAULT_FLAG_WRITE;
 }
 
 /* ------------------------------------------------------------------------ */
-/* The live side: a forked child that reports through a pipe.               */
+/* The live side: a forked child (live_child_run()).                        */
 /* ------------------------------------------------------------------------ */
 
 struct live_waiter {
@@ -474,74 +410,6 @@ struct live {
 	unsigned long change_addr;
 };
 
-static char smaps_buf[1 << 19];
-
-static ssize_t read_whole(const char *path, char *buf, size_t size)
-{
-	ssize_t len = 0, r;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return -errno;
-	while ((r = read(fd, buf + len, size - 1 - len)) > 0)
-		len += r;
-	close(fd);
-	buf[len] = '\0';
-	return len;
-}
-
-static unsigned char vmflags_uffd(const char *p)
-{
-	unsigned char f = 0;
-
-	p += strlen("VmFlags:");
-	while (*p && *p != '\n') {
-		while (*p == ' ')
-			p++;
-		if (p[0] == 'u' && p[1] &&
-		    (p[2] == ' ' || p[2] == '\n' || !p[2]))
-			f |= p[1] == 'm' ? UF_M :
-			     p[1] == 'w' ? UF_W :
-			     p[1] == 'i' ? UF_I :
-					   0;
-		while (*p && *p != ' ' && *p != '\n')
-			p++;
-	}
-	return f;
-}
-
-static void live_vmas(struct obs *o, unsigned long lo, unsigned long hi)
-{
-	struct vma_obs *cur = NULL;
-	const char *p = smaps_buf;
-
-	o->nvma = 0;
-	if (read_whole("/proc/self/smaps", smaps_buf, sizeof(smaps_buf)) < 0) {
-		o->nvma = -1;
-		return;
-	}
-	while (*p) {
-		unsigned long start, end;
-		char *q;
-
-		if (*p != 'V' && sscanf(p, "%lx-%lx", &start, &end) == 2) {
-			int before = o->nvma;
-
-			q = strchr(p, ' ');
-			add_vma(o, start, end, q ? q + 1 : "????", 0, lo, hi);
-			cur = o->nvma > before && o->nvma <= MAX_VMAS ?
-				      &o->vma[o->nvma - 1] :
-				      NULL;
-		} else if (cur && !strncmp(p, "VmFlags:", 8)) {
-			cur->uffd = vmflags_uffd(p);
-		}
-		while (*p && *p != '\n')
-			p++;
-		if (*p)
-			p++;
-	}
-}
-
 static void live_pages(struct live *l, struct obs *o)
 {
 	unsigned long off[MAX_PAGES];
@@ -550,24 +418,17 @@ static void live_pages(struct live *l, struct obs *o)
 	for (int i = 0; i < o->npages; i++) {
 		unsigned long addr = l->base + off[i];
 		struct page_obs *pg = &o->pg[i];
-		__u64 e = 0;
+		uint64_t e;
 
-		if (pread(l->pagemap_fd, &e, sizeof(e),
-			  (off_t)(addr / P * sizeof(e))) != sizeof(e))
-			e = ~0ULL;
-		pg->bits = e & PM_COMPARED;
-		pg->frame = e & PM_FRAME;
+		live_pagemap(l->pagemap_fd, addr, &e, 1);
+		pg->bits = e & LIVE_PM_COMPARED;
+		pg->frame = e & LIVE_PM_PFN;
 		pg->word = 0;
-		if ((e & PM_PRESENT) &&
+		if ((e & LIVE_PM_PRESENT) &&
 		    pread(l->mem_fd, &pg->word, sizeof(pg->word),
 			  (off_t)addr) != sizeof(pg->word))
 			pg->word = ~0ULL;
 	}
-}
-
-static long sys_ret(long r)
-{
-	return r == -1 ? -errno : r;
 }
 
 static void live_ioctl(struct live *l, const struct step *st, struct obs *o)
@@ -578,13 +439,13 @@ static void live_ioctl(struct live *l, const struct step *st, struct obs *o)
 	int fd = l->ctx[st->ctx];
 
 	if (!st->argat) {
-		o->ret = sys_ret(ioctl(fd, cmd, buf));
+		o->ret = live_ret(ioctl(fd, cmd, buf));
 		o->field = arg_field(st, buf);
 		return;
 	}
 	/* Placed with /proc/self/mem whatever the protection; unmapped: EFAULT. */
 	(void)!pwrite(l->mem_fd, buf, size, (off_t)uaddr);
-	o->ret = sys_ret(ioctl(fd, cmd, (void *)uaddr));
+	o->ret = live_ret(ioctl(fd, cmd, (void *)uaddr));
 	if (pread(l->mem_fd, buf, size, (off_t)uaddr) != (ssize_t)size)
 		o->field = SENTINEL;
 	else
@@ -607,7 +468,7 @@ static void live_forkmove(struct live *l, const struct step *st, struct obs *o)
 	}
 	pid = fork();
 	if (pid == 0) {
-		res[0] = sys_ret(ioctl(l->ctx[st->ctx], cmd, buf));
+		res[0] = live_ret(ioctl(l->ctx[st->ctx], cmd, buf));
 		res[1] = arg_field(st, buf);
 		(void)!write(pfd[1], res, sizeof(res));
 		_exit(0);
@@ -685,12 +546,12 @@ static void live_waiter(struct live *l, const struct step *st, struct obs *o)
 static long live_woken(struct live *l, const struct step *st)
 {
 	struct live_waiter *w = &l->waiter[st->b];
-	long end = now_ms() + WOKEN_WAIT_MS;
+	long end = live_now_ms() + WOKEN_WAIT_MS;
 	struct uffd_msg msg;
 
 	if (!w->started)
 		return -ESRCH;
-	while (now_ms() < end) {
+	while (live_now_ms() < end) {
 		if (atomic_load(&w->done))
 			return 1;
 		if (live_read_msg(w->ctx, &msg, 5))
@@ -708,7 +569,7 @@ static void live_step(struct live *l, const struct step *st, struct obs *o)
 	o->field = SENTINEL;
 	switch (st->op) {
 	case OP_MMAP: {
-		long r = sys_ret(syscall(
+		long r = live_ret(syscall(
 			SYS_mmap, addr, st->len, (int)st->a, (int)st->b,
 			st->file >= 0 ? l->files[st->file] : -1, st->pg * P));
 
@@ -717,11 +578,11 @@ static void live_step(struct live *l, const struct step *st, struct obs *o)
 	}
 	case OP_UFFD: {
 		struct uffdio_api api = { .api = UFFD_API, .features = st->a };
-		long fd = sys_ret(
+		long fd = live_ret(
 			syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK));
 
 		o->ret = fd < 0 ? fd :
-				  sys_ret(ioctl((int)fd, UFFDIO_API, &api));
+				  live_ret(ioctl((int)fd, UFFDIO_API, &api));
 		if (fd >= 0)
 			l->ctx[st->ctx] = (int)fd;
 		break;
@@ -737,7 +598,7 @@ static void live_step(struct live *l, const struct step *st, struct obs *o)
 		o->ret = 0;
 		break;
 	case OP_MADV:
-		o->ret = sys_ret(madvise((void *)addr, st->len, (int)st->a));
+		o->ret = live_ret(madvise((void *)addr, st->len, (int)st->a));
 		break;
 	case OP_FORK: {
 		pid_t pid = fork();
@@ -791,106 +652,45 @@ static void live_step(struct live *l, const struct step *st, struct obs *o)
 		live_ioctl(l, st, o);
 		break;
 	}
-	live_vmas(o, l->base, l->base + case_region(l->c));
+	o->nvma = live_vmas(l->base, l->base + case_region(l->c), LIVE_VMA_UFFD,
+			    o->vma, MAX_VMAS);
 	live_pages(l, o);
 	o->done = true;
 }
 
-static int live_open_files(struct live *l)
+/* Play case @arg in this freshly forked process; see live_child_fn. */
+static int live_run(const void *arg, void *res, char *why, size_t size)
 {
-	for (int i = 0; i < MAX_FILES; i++) {
-		const char *type = l->c->files[i];
-		int fd = -1;
-
-		l->files[i] = -1;
-		if (!type)
-			continue;
-		if (!strcmp(type, "shmem")) {
-			fd = memfd_create("wp_move", MFD_CLOEXEC);
-		} else if (!strcmp(type, "hugetlb")) {
-			fd = memfd_create("wp_move_huge",
-					  MFD_CLOEXEC | MFD_HUGETLB);
-		} else if (!strcmp(type, "file")) {
-			char tmpl[] = "/var/tmp/uffdops_wp_move_XXXXXX";
-
-			fd = mkostemp(tmpl, O_CLOEXEC);
-			if (fd >= 0)
-				unlink(tmpl);
-		}
-		if (fd < 0)
-			return -errno;
-		l->files[i] = fd;
-		if (ftruncate(fd, (off_t)l->c->size[i]))
-			return -errno;
-	}
-	return 0;
-}
-
-static void send_result(int fd, const struct live_result *res)
-{
-	const char *p = (const char *)res;
-	size_t left = sizeof(*res);
-
-	while (left) {
-		ssize_t w = write(fd, p, left);
-
-		if (w <= 0)
-			_exit(3);
-		p += w;
-		left -= (size_t)w;
-	}
-}
-
-static __attribute__((noreturn)) void live_run(const struct wcase *c, int out)
-{
-	static struct live_result res;
+	const struct wcase *c = arg;
+	struct obs *obs = res;
 	struct live l = { .c = c, .base = REGION_BASE };
-	unsigned long region = case_region(c);
-	void *probe;
 	int r;
 
-	alarm(LIVE_TIMEOUT);
-	memset(&res, 0, sizeof(res));
 	for (int i = 0; i < MAX_CTX; i++)
 		l.ctx[i] = -1;
 	l.mem_fd = open("/proc/self/mem", O_RDWR | O_CLOEXEC);
-	l.pagemap_fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
-	r = l.mem_fd < 0 || l.pagemap_fd < 0 ? -errno : live_open_files(&l);
-	if (r) {
-		res.status = LIVE_SETUP_FAILED;
-		snprintf(res.why, sizeof(res.why), "setting up: %s",
-			 strerror(-r));
-		send_result(out, &res);
-		_exit(0);
+	l.pagemap_fd = live_pagemap_open();
+	r = l.mem_fd < 0 ? -errno : l.pagemap_fd;
+	if (r >= 0)
+		r = live_files_open(c->files, MAX_FILES, l.files);
+	if (r < 0) {
+		snprintf(why, size, "setting up: %s", strerror(-r));
+		return LIVE_FAILED;
 	}
 	/* The region must hold nothing of the process's. */
-	probe = mmap((void *)l.base, region, PROT_NONE,
-		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE |
-			     MAP_NORESERVE,
-		     -1, 0);
-	if (probe != (void *)l.base) {
-		res.status = LIVE_SKIPPED;
-		snprintf(res.why, sizeof(res.why),
-			 "the region is in use in the live process");
-		send_result(out, &res);
-		_exit(0);
+	if (!live_region_free(l.base, case_region(c))) {
+		snprintf(why, size, "the region is in use in the live process");
+		return LIVE_SKIPPED;
 	}
-	munmap(probe, region);
 	for (int i = 0; i < MAX_STEPS && c->steps[i].op != OP_END; i++)
-		live_step(&l, &c->steps[i], &res.obs[i]);
-	res.status = LIVE_RAN;
-	send_result(out, &res);
+		live_step(&l, &c->steps[i], &obs[i]);
 	/* blocked waiters die with the process */
-	_exit(0);
+	return LIVE_RAN;
 }
 
 /* ------------------------------------------------------------------------ */
 /* The model side.                                                          */
 /* ------------------------------------------------------------------------ */
-
-static struct {
-	bool no_zero_page; /* pvm_no_zero_page=1 on the kernel command line */
-} machine;
 
 struct model_waiter {
 	pthread_t thread;
@@ -911,32 +711,6 @@ struct model {
 	struct model_waiter waiter[MAX_WAITERS];
 };
 
-static struct uffdops_map model_maps_buf[64];
-
-static void model_vmas(struct model *m, struct obs *o)
-{
-	int nr = uffdops_maps(m->mm, model_maps_buf, 64);
-
-	o->nvma = 0;
-	if (nr > 64)
-		nr = 64;
-	for (int i = 0; i < nr; i++) {
-		const struct uffdops_map *v = &model_maps_buf[i];
-		char perm[4] = {
-			v->vm_flags & VM_READ ? 'r' : '-',
-			v->vm_flags & VM_WRITE ? 'w' : '-',
-			v->vm_flags & VM_EXEC ? 'x' : '-',
-			v->vm_flags & VM_MAYSHARE ? 's' : 'p',
-		};
-
-		add_vma(o, v->start, v->end, perm,
-			(v->vm_flags & VM_UFFD_MISSING ? UF_M : 0) |
-				(v->vm_flags & VM_UFFD_WP ? UF_W : 0) |
-				(v->vm_flags & VM_UFFD_MINOR ? UF_I : 0),
-			m->base, m->base + case_region(m->c));
-	}
-}
-
 static void model_pages(struct model *m, struct obs *o)
 {
 	unsigned long off[MAX_PAGES];
@@ -948,10 +722,10 @@ static void model_pages(struct model *m, struct obs *o)
 		struct uffdops_pagemap_entry e;
 
 		uffdops_pagemap(m->mm, addr, &e);
-		pg->bits = e.bits & PM_COMPARED;
-		pg->frame = e.bits & PM_FRAME;
+		pg->bits = e.bits & LIVE_PM_COMPARED;
+		pg->frame = e.bits & LIVE_PM_PFN;
 		pg->word = 0;
-		if ((e.bits & PM_PRESENT) &&
+		if ((e.bits & LIVE_PM_PRESENT) &&
 		    uffdops_read_mem(m->mm, addr, &pg->word, sizeof(pg->word),
 				     UFFDOPS_ACCESS_NOFAULT |
 					     UFFDOPS_ACCESS_FORCE) !=
@@ -1052,12 +826,12 @@ static void model_waiter(struct model *m, const struct step *st, struct obs *o)
 static long model_woken(struct model *m, const struct step *st)
 {
 	struct model_waiter *w = &m->waiter[st->b];
-	long end = now_ms() + WOKEN_WAIT_MS;
+	long end = live_now_ms() + WOKEN_WAIT_MS;
 	struct uffd_msg msg;
 
 	if (!w->started)
 		return -ESRCH;
-	while (now_ms() < end) {
+	while (live_now_ms() < end) {
 		if (atomic_load(&w->done))
 			return 1;
 		if ((uffdops_poll(w->ctx, 5) & POLLIN) &&
@@ -1146,7 +920,8 @@ static void model_step(struct model *m, const struct step *st, struct obs *o)
 		model_ioctl(m, st, o);
 		break;
 	}
-	model_vmas(m, o);
+	o->nvma = live_model_vmas(m->mm, m->base, m->base + case_region(m->c),
+				  LIVE_VMA_UFFD, o->vma, MAX_VMAS);
 	model_pages(m, o);
 	o->done = true;
 }
@@ -1157,15 +932,10 @@ static int model_run(const struct wcase *c, struct obs *res)
 	struct model m = { .c = c, .base = REGION_BASE };
 	int r;
 
-	r = uffdops_mm_create(&m.mm);
+	r = live_mm_create(&m.mm);
 	if (r)
 		return r;
-	r = uffdops_mm_config(m.mm, UFFDOPS_MM_NO_ZERO_PAGE,
-			      machine.no_zero_page);
-	for (int i = 0; !r && i < MAX_FILES; i++)
-		if (c->files[i])
-			r = uffdops_file_create(c->files[i], c->size[i],
-						&m.files[i]);
+	r = live_model_files_open(c->files, MAX_FILES, m.files);
 	for (int i = 0; !r && i < MAX_STEPS && c->steps[i].op != OP_END; i++)
 		model_step(&m, &c->steps[i], &res[i]);
 	/* release wakes every waiter still blocked */
@@ -1175,9 +945,7 @@ static int model_run(const struct wcase *c, struct obs *res)
 		if (m.waiter[i].started)
 			pthread_join(m.waiter[i].thread, NULL);
 	uffdops_mm_destroy(m.mm);
-	for (int i = 0; i < MAX_FILES; i++)
-		if (m.files[i])
-			uffdops_file_close(m.files[i]);
+	live_model_files_close(m.files, MAX_FILES);
 	return r;
 }
 
@@ -1197,9 +965,9 @@ static void canonicalize(struct obs *o, int nsteps)
 	for (int s = 0; s < nsteps; s++) {
 		for (int i = 0; i < o[s].npages; i++) {
 			struct page_obs *pg = &o[s].pg[i];
-			int k = pg->bits & PM_PRESENT ? 0 : 1, j;
+			int k = pg->bits & LIVE_PM_PRESENT ? 0 : 1, j;
 
-			if (!(pg->bits & (PM_PRESENT | PM_SWAP))) {
+			if (!(pg->bits & (LIVE_PM_PRESENT | LIVE_PM_SWAP))) {
 				pg->frame = 0;
 				continue;
 			}
@@ -1216,9 +984,7 @@ static void canonicalize(struct obs *o, int nsteps)
 static void describe_ret(long r, char *buf, size_t size)
 {
 	if (r < 0 && r > -4096)
-		snprintf(buf, size, "-%s",
-			 strerrorname_np((int)-r) ? strerrorname_np((int)-r) :
-						    "?");
+		snprintf(buf, size, "-%s", live_errname((int)-r));
 	else
 		snprintf(buf, size, "%#lx", r);
 }
@@ -1247,11 +1013,12 @@ static void describe_step(const struct step *st, char *buf, size_t size)
 static void page_str(const struct page_obs *pg, char *buf, size_t size)
 {
 	snprintf(buf, size, "%s%s%s%s%s%s#%llu:%llx",
-		 pg->bits & PM_PRESENT ? "p" : "-",
-		 pg->bits & PM_SWAP ? "s" : "", pg->bits & PM_FILE ? "f" : "",
-		 pg->bits & PM_GUARD ? "g" : "",
-		 pg->bits & PM_UFFD_WP ? "w" : "",
-		 pg->bits & PM_EXCLUSIVE ? "x" : "",
+		 pg->bits & LIVE_PM_PRESENT ? "p" : "-",
+		 pg->bits & LIVE_PM_SWAP ? "s" : "",
+		 pg->bits & LIVE_PM_FILE ? "f" : "",
+		 pg->bits & LIVE_PM_GUARD ? "g" : "",
+		 pg->bits & LIVE_PM_UFFD_WP ? "w" : "",
+		 pg->bits & LIVE_PM_EXCLUSIVE ? "x" : "",
 		 (unsigned long long)pg->frame, (unsigned long long)pg->word);
 }
 
@@ -1263,13 +1030,9 @@ static void print_obs(const char *side, const struct obs *o)
 	printf("      %s: ret %s", side, r);
 	if (o->field != SENTINEL)
 		printf(" field %lld", (long long)o->field);
-	printf("\n        VMAs:");
-	for (int i = 0; i < o->nvma && i < MAX_VMAS; i++)
-		printf(" [%#lx-%#lx %s%s%s%s]", o->vma[i].start, o->vma[i].end,
-		       o->vma[i].perm, o->vma[i].uffd & UF_M ? " um" : "",
-		       o->vma[i].uffd & UF_W ? " uw" : "",
-		       o->vma[i].uffd & UF_I ? " ui" : "");
-	printf("\n        pages:");
+	printf("\n");
+	live_vmas_print(side, o->vma, o->nvma, MAX_VMAS);
+	printf("        pages:");
 	for (int i = 0; i < o->npages; i++) {
 		page_str(&o->pg[i], p, sizeof(p));
 		printf(" %s", p);
@@ -1280,14 +1043,9 @@ static void print_obs(const char *side, const struct obs *o)
 static bool obs_equal(const struct obs *a, const struct obs *b, bool frames)
 {
 	if (a->done != b->done || a->ret != b->ret || a->field != b->field ||
-	    a->nvma != b->nvma || a->npages != b->npages)
+	    a->npages != b->npages ||
+	    !live_vmas_equal(a->vma, a->nvma, b->vma, b->nvma, MAX_VMAS))
 		return false;
-	for (int i = 0; i < a->nvma && i < MAX_VMAS; i++)
-		if (a->vma[i].start != b->vma[i].start ||
-		    a->vma[i].end != b->vma[i].end ||
-		    strcmp(a->vma[i].perm, b->vma[i].perm) ||
-		    a->vma[i].uffd != b->vma[i].uffd)
-			return false;
 	for (int i = 0; i < a->npages; i++)
 		if (a->pg[i].bits != b->pg[i].bits ||
 		    (frames && a->pg[i].frame != b->pg[i].frame) ||
@@ -1301,183 +1059,35 @@ static bool obs_equal(const struct obs *a, const struct obs *b, bool frames)
 /* ------------------------------------------------------------------------ */
 
 static struct {
-	const char *uffd_skip;
-	char uffd_why[160];
-	bool have_hugetlb;
-	bool have_disk_file;
 	bool verbose;
-	long saved_nr_hugepages; /* -1 when the sysctl was not changed */
-	int compared;
-	int agreed;
-	int skipped;
+	struct live_suite suite;
 	struct obs model_res[MAX_STEPS];
-	struct live_result live_res;
-} env = { .saved_nr_hugepages = -1 };
-
-static long read_long(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	long v = -1;
-
-	if (f) {
-		if (fscanf(f, "%ld", &v) != 1)
-			v = -1;
-		fclose(f);
-	}
-	return v;
-}
-
-static int write_long(const char *path, long v)
-{
-	FILE *f = fopen(path, "w");
-	int r;
-
-	if (!f)
-		return -errno;
-	r = fprintf(f, "%ld\n", v) > 0 ? 0 : -EIO;
-	if (fclose(f))
-		r = -errno;
-	return r;
-}
-
-static bool cmdline_has(const char *word)
-{
-	char buf[4096];
-
-	if (read_whole("/proc/cmdline", buf, sizeof(buf)) < 0)
-		return false;
-	for (char *save, *tok = strtok_r(buf, " \n", &save); tok;
-	     tok = strtok_r(NULL, " \n", &save))
-		if (!strcmp(tok, word))
-			return true;
-	return false;
-}
-
-static void probe_userfaultfd(void)
-{
-	struct uffdio_api api = { .api = UFFD_API };
-	int fd = (int)syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK);
-
-	if (fd < 0 || ioctl(fd, UFFDIO_API, &api)) {
-		snprintf(env.uffd_why, sizeof(env.uffd_why),
-			 "userfaultfd(2)/UFFDIO_API fail with %s",
-			 strerrorname_np(errno) ? strerrorname_np(errno) : "?");
-		env.uffd_skip = env.uffd_why;
-	}
-	if (fd >= 0)
-		close(fd);
-}
-
-/* Group setup: reserve huge pages through vm.nr_hugepages if need be. */
-static void reserve_huge_pages(void)
-{
-	long free_pages = read_long(FREE_HUGEPAGES_PATH);
-
-	if (free_pages >= 0 && free_pages < HUGE_PAGES_WANTED &&
-	    geteuid() == 0) {
-		env.saved_nr_hugepages = read_long(NR_HUGEPAGES_PATH);
-		if (env.saved_nr_hugepages >= 0)
-			write_long(NR_HUGEPAGES_PATH,
-				   env.saved_nr_hugepages + HUGE_PAGES_WANTED -
-					   free_pages);
-		free_pages = read_long(FREE_HUGEPAGES_PATH);
-	}
-	env.have_hugetlb = free_pages >= HUGE_PAGES_NEEDED;
-	if (!env.have_hugetlb)
-		printf("wp/move conformance: only %ld free 2 MiB huge pages (need %d, %s): hugetlb cases will be skipped\n",
-		       free_pages, HUGE_PAGES_NEEDED,
-		       geteuid() ? "not root" : "could not reserve");
-}
+	struct obs live_res[MAX_STEPS];
+} env = { .suite = { .name = "wp/move conformance", .noun = "cases" } };
 
 static int suite_setup(void **state)
 {
-	struct statfs sfs;
-
 	(void)state;
 	env.verbose = getenv("WP_MOVE_VERBOSE") != NULL;
-	machine.no_zero_page = cmdline_has("pvm_no_zero_page=1");
-	probe_userfaultfd();
-	if (env.uffd_skip) {
-		printf("wp/move conformance: %s: every case will be skipped\n",
-		       env.uffd_skip);
-		return 0;
-	}
-	env.have_disk_file = statfs("/var/tmp", &sfs) == 0 &&
-			     sfs.f_type != TMPFS_MAGIC &&
-			     access("/var/tmp", W_OK) == 0;
-	if (!env.have_disk_file)
-		printf("wp/move conformance: /var/tmp is not a writable disk filesystem: regular-file cases will be skipped\n");
-	reserve_huge_pages();
-	return 0;
+	return live_suite_setup(&env.suite, 0, H, HUGE_PAGES_WANTED,
+				HUGE_PAGES_NEEDED);
 }
 
 static int suite_teardown(void **state)
 {
 	(void)state;
-	if (env.saved_nr_hugepages >= 0)
-		write_long(NR_HUGEPAGES_PATH, env.saved_nr_hugepages);
-	if (env.skipped)
-		printf("wp/move conformance: %d cases skipped\n", env.skipped);
-	printf("wp/move conformance: %d cases compared with the live kernel, %d agree\n",
-	       env.compared, env.agreed);
+	live_suite_teardown(&env.suite);
 	return 0;
 }
 
 static bool case_uses_hugetlb(const struct wcase *c)
 {
-	for (int i = 0; i < MAX_FILES; i++)
-		if (c->files[i] && !strcmp(c->files[i], "hugetlb"))
-			return true;
+	if (live_files_use(c->files, MAX_FILES, "hugetlb"))
+		return true;
 	for (int i = 0; i < MAX_STEPS && c->steps[i].op != OP_END; i++)
 		if (c->steps[i].op == OP_MMAP && (c->steps[i].b & HT))
 			return true;
 	return false;
-}
-
-static bool case_uses_file(const struct wcase *c)
-{
-	for (int i = 0; i < MAX_FILES; i++)
-		if (c->files[i] && !strcmp(c->files[i], "file"))
-			return true;
-	return false;
-}
-
-static void run_live(const struct wcase *c)
-{
-	char *p = (char *)&env.live_res;
-	size_t got = 0;
-	int pfd[2], status;
-	pid_t pid;
-
-	assert_int_equal(pipe2(pfd, O_CLOEXEC), 0);
-	fflush(stdout);
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		close(pfd[0]);
-		live_run(c, pfd[1]);
-	}
-	close(pfd[1]);
-	while (got < sizeof(env.live_res)) {
-		ssize_t r = read(pfd[0], p + got, sizeof(env.live_res) - got);
-
-		if (r <= 0)
-			break;
-		got += (size_t)r;
-	}
-	close(pfd[0]);
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	if (got != sizeof(env.live_res) || !WIFEXITED(status) ||
-	    WEXITSTATUS(status)) {
-		env.compared++;
-		fail_msg("%s: the live run failed (status %#x, %zu bytes)",
-			 c->name, status, got);
-	}
-	if (env.live_res.status == LIVE_SETUP_FAILED) {
-		env.compared++;
-		fail_msg("%s: setting up the live run failed: %s", c->name,
-			 env.live_res.why);
-	}
 }
 
 static void run_case(void **state)
@@ -1485,37 +1095,25 @@ static void run_case(void **state)
 	const struct wcase *c = *state;
 	int nsteps = 0, nbad = 0, r;
 
-	if (env.uffd_skip || (case_uses_hugetlb(c) && !env.have_hugetlb) ||
-	    (case_uses_file(c) && !env.have_disk_file)) {
-		env.skipped++;
-		printf("%s: skipped, %s\n", c->name,
-		       env.uffd_skip	    ? env.uffd_skip :
-		       case_uses_hugetlb(c) ? "no free hugetlb pages" :
-					      "no disk filesystem at /var/tmp");
-		skip();
-	}
+	live_suite_check(&env.suite, c->name, case_uses_hugetlb(c),
+			 live_files_use(c->files, MAX_FILES, "file"));
 	while (nsteps < MAX_STEPS && c->steps[nsteps].op != OP_END)
 		nsteps++;
-	memset(&env.live_res, 0, sizeof(env.live_res));
 	memset(env.model_res, 0, sizeof(env.model_res));
-	run_live(c);
-	if (env.live_res.status == LIVE_SKIPPED) {
-		env.skipped++;
-		printf("%s: skipped, %s\n", c->name, env.live_res.why);
-		skip();
-	}
+	live_child_run(&env.suite, c->name, LIVE_TIMEOUT, live_run, c,
+		       env.live_res, sizeof(env.live_res));
 	/* a model that blocks where the kernel does not: fail, do not hang */
 	alarm(MODEL_TIMEOUT);
 	r = model_run(c, env.model_res);
 	alarm(0);
-	env.compared++;
+	env.suite.compared++;
 	if (r)
 		fail_msg("%s: setting up the model failed: %s", c->name,
 			 strerror(-r));
-	canonicalize(env.live_res.obs, nsteps);
+	canonicalize(env.live_res, nsteps);
 	canonicalize(env.model_res, nsteps);
 	for (int i = 0; i < nsteps; i++) {
-		const struct obs *a = &env.live_res.obs[i];
+		const struct obs *a = &env.live_res[i];
 		const struct obs *b = &env.model_res[i];
 		bool ok = obs_equal(a, b, !c->no_frames);
 		char d[200];
@@ -1533,7 +1131,7 @@ static void run_case(void **state)
 		}
 	}
 	if (!nbad) {
-		env.agreed++;
+		env.suite.agreed++;
 		return;
 	}
 	fail_msg("%s: the model and the kernel disagree on %d of %d steps",

@@ -94,14 +94,14 @@ static const struct wcase cases[] = {
 
 /* Shmem: markers on every none PTE (a cached page unmapped too). */
 { .name = "wp_shmem_shared", .region = 8 * P,
-  .files = { "shmem" }, .size = { 8 * P }, .steps = {
+  .files = { SHMEM(8 * P) }, .steps = {
 	MAPF(0, 8 * P, RW, SF, 0, 0), WRITE(0, 2 * P, 0x70),
 	MADV(P, P, MADV_DONTNEED), UFFD(0, 0), REG(0, 0, 8 * P, UW),
 	WP(0, 0, 8 * P, WPM), WP(0, 0, 4 * P, 0),
 	WP(0, 0, 8 * P, WPM), UNREG(0, 0, 8 * P),
 } },
 { .name = "wp_shmem_private", .region = 8 * P,
-  .files = { "shmem" }, .size = { 8 * P }, .steps = {
+  .files = { SHMEM(8 * P) }, .steps = {
 	MAPF(0, 8 * P, RW, PF, 0, 0), WRITE(0, P, 0x71), TOUCH(P, P),
 	UFFD(0, 0), REG(0, 0, 8 * P, UM | UW),
 	WP(0, 0, 8 * P, WPM), WP(0, 0, 8 * P, WDW),
@@ -110,7 +110,7 @@ static const struct wcase cases[] = {
 /* W8 on shmem and hugetlb: MISSING-only VMAs, partial progress. */
 { .name = "wp_enoent_shmem_hugetlb", .region = 2 * H,
   .samples = { 0, P, 2 * P, 3 * P, H },
-  .files = { "shmem", "hugetlb" }, .size = { 4 * P, H }, .steps = {
+  .files = { SHMEM(4 * P), HUGEFILE(H) }, .steps = {
 	MAPF(0, 4 * P, RW, SF, 0, 0), MAPF(H, H, RW, SF, 1, 0),
 	WRITE(0, P, 0x74), WRITEH(H, H, 0x78), UFFD(0, 0),
 	REG(0, 0, 4 * P, UM), REG(0, H, H, UM),
@@ -120,14 +120,14 @@ static const struct wcase cases[] = {
 } },
 /* Regular file, WP_ASYNC: markers too. */
 { .name = "wp_regular_file", .region = 4 * P,
-  .files = { "file" }, .size = { 4 * P }, .steps = {
+  .files = { DISKFILE(4 * P) }, .steps = {
 	MAPF(0, 4 * P, RW, SF, 0, 0), WRITE(0, P, 0x72), UFFD(0, ASYNC),
 	REG(0, 0, 4 * P, UW), WP(0, 0, 4 * P, WPM), WP(0, 0, 4 * P, 0),
 } },
 
 /* Hugetlb: W9 alignment, the bit and markers per huge page. */
 { .name = "wp_hugetlb_shared", .region = 4 * H, .stride = H,
-  .files = { "hugetlb" }, .size = { 4 * H }, .steps = {
+  .files = { HUGEFILE(4 * H) }, .steps = {
 	MAPF(0, 4 * H, RW, SF, 0, 0), WRITEH(0, 2 * H, 0x80), UFFD(0, 0),
 	REG(0, 0, 4 * H, UW),
 	WP(0, P, H, WPM), WP(0, 0, H + P, WPM), WP(0, H, P, WPM),
@@ -151,7 +151,7 @@ static const struct wcase cases[] = {
 } },
 /* UNREGISTER resolves through the same helper; spec §4.3-2. */
 { .name = "wp_hugetlb_unregister_split_fails", .region = 2 * H, .stride = H,
-  .files = { "hugetlb" }, .size = { 2 * H }, .steps = {
+  .files = { HUGEFILE(2 * H) }, .steps = {
 	MAPF(0, 2 * H, RW, SF, 0, 0), WRITEH(0, 2 * H, 0xa0), UFFD(0, 0),
 	REG(0, 0, 2 * H, UW), WP(0, 0, 2 * H, WPM),
 	UNREG(0, 0, H + P),
@@ -176,7 +176,7 @@ static const struct wcase cases[] = {
 	WP(0, 0, 4 * P, 0), WOKEN(0),
 } },
 { .name = "wp_wake_shmem", .region = 4 * P,
-  .files = { "shmem" }, .size = { 4 * P }, .steps = {
+  .files = { SHMEM(4 * P) }, .steps = {
 	MAPF(0, 4 * P, RW, SF, 0, 0), WRITE(0, 4 * P, 0xc0), UFFD(0, 0),
 	REG(0, 0, 4 * P, UW), WP(0, 0, 4 * P, WPM),
 	WAITER(0, 0, 3 * P, WAIT_WRITE_WP), WP(0, 0, 4 * P, 0), WOKEN(0),
@@ -227,7 +227,7 @@ static const struct wcase cases[] = {
 
 /* X4, X6, X13 (shmem shared src/dst, private memfd dst), X11 (hugetlb). */
 { .name = "move_shmem_refused", .region = 32 * P,
-  .files = { "shmem" }, .size = { 16 * P }, .steps = {
+  .files = { SHMEM(16 * P) }, .steps = {
 	MAPF(0, 4 * P, RW, SF, 0, 0), MAP(8 * P, 4 * P, RW, PA),
 	MAPF(16 * P, 4 * P, RW, SF, 0, 4), MAPF(24 * P, 4 * P, RW, PF, 0, 8),
 	WRITE(0, P, 0x130), UFFD(0, 0),
