@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "events.h"
 #include "fault.h"
 #include "mm.h"
 #include "registry.h"
@@ -346,6 +347,7 @@ struct move_walk {
 	struct pgtable *pgt;
 	enum pt_level level;
 	long delta;
+	bool clear_uffd_wp;
 	int err;
 };
 
@@ -353,13 +355,20 @@ struct move_walk {
 static void move_one(unsigned long addr, struct pte *pte, void *arg)
 {
 	struct move_walk *mw = arg;
+	struct pte entry = *pte;
 
 	/*
-	 * userfaultfd hook: move_ptes() clears the uffd-wp bits and markers
-	 * when the VMA is registered with a context lacking EVENT_REMAP
-	 * (vma_has_uffd_without_event_remap()).
+	 * userfaultfd hook: move_ptes() drops the uffd-wp bit, and a uffd-wp
+	 * marker entirely, when the VMA's context lacks EVENT_REMAP.
 	 */
-	if (pgtable_set(mw->pgt, addr + mw->delta, mw->level, *pte)) {
+	if (mw->clear_uffd_wp) {
+		if (pte_marker_uffd_wp(entry))
+			entry = (struct pte){ 0 };
+		else
+			entry = pte_clear_uffd_wp(entry);
+	}
+	if (!pte_none(entry) &&
+	    pgtable_set(mw->pgt, addr + mw->delta, mw->level, entry)) {
 		mw->err = -ENOMEM;
 		return;
 	}
@@ -371,9 +380,13 @@ static int move_page_tables(struct uffdops_vma *vma, unsigned long old_addr,
 			    unsigned long new_addr, unsigned long len)
 {
 	struct uffdops_mm *mm = vma->vm_mm;
-	struct move_walk mw = { .pgt = &mm->pgt,
-				.level = vma_pt_level(vma),
-				.delta = (long)(new_addr - old_addr) };
+	struct move_walk mw = {
+		.pgt = &mm->pgt,
+		.level = vma_pt_level(vma),
+		.delta = (long)(new_addr - old_addr),
+		/* userfaultfd hook: vma_has_uffd_without_event_remap() */
+		.clear_uffd_wp = vma_has_uffd_without_event_remap(vma),
+	};
 
 	pt_lock(mm);
 	pgtable_walk(&mm->pgt, old_addr, old_addr + len, mw.level, move_one,
@@ -452,11 +465,14 @@ static void change_protection(struct uffdops_vma *vma, unsigned long start,
 /* munmap (mm/vma.c do_vmi_munmap(), do_vmi_align_munmap()).                 */
 /* ------------------------------------------------------------------------ */
 
-/* do_vmi_align_munmap(): split at the edges, then unmap every VMA inside. */
+/*
+ * do_vmi_align_munmap(): split at the edges, then unmap every VMA inside.
+ * The UNMAP events owed go to @uf (may be NULL).
+ */
 static int do_align_munmap(struct uffdops_mm *mm, struct uffdops_vma *vma,
-			   unsigned long start, unsigned long end)
+			   unsigned long start, unsigned long end,
+			   struct userfaultfd_unmap_list *uf)
 {
-	struct uffdops_vma *last;
 	int err;
 
 	if (start > vma->vm_start) {
@@ -467,22 +483,29 @@ static int do_align_munmap(struct uffdops_mm *mm, struct uffdops_vma *vma,
 		if (err)
 			return err;
 	}
-	last = find_vma(mm, end - 1);
-	if (last && last->vm_start < end && last->vm_end > end) {
-		err = __split_vma(mm, last, end, NULL);
+	/* vms_gather_munmap_vmas(): each VMA in order, the last split at end */
+	for (; vma && vma->vm_start < end; vma = vma_next(vma)) {
+		if (vma->vm_end > end) {
+			err = __split_vma(mm, vma, end, NULL);
+			if (err)
+				return err;
+		}
+		/*
+		 * userfaultfd hook: userfaultfd_unmap_prep() owes an UNMAP of
+		 * the whole range to the VMA's context; one prepared before a
+		 * later split fails is still delivered.
+		 */
+		err = userfaultfd_unmap_prep(vma, start, end, uf);
 		if (err)
 			return err;
 	}
-	/*
-	 * userfaultfd hook: userfaultfd_unmap_prep() queues an UNMAP event
-	 * for every registered VMA of the range whose context asked for it.
-	 */
 	while ((vma = find_vma_intersection(mm, start, end)))
 		remove_vma(mm, vma);
 	return 0;
 }
 
-int do_munmap(struct uffdops_mm *mm, unsigned long start, size_t len)
+int do_munmap(struct uffdops_mm *mm, unsigned long start, size_t len,
+	      struct userfaultfd_unmap_list *uf)
 {
 	struct uffdops_vma *vma;
 	unsigned long end;
@@ -497,18 +520,21 @@ int do_munmap(struct uffdops_mm *mm, unsigned long start, size_t len)
 	vma = find_vma_intersection(mm, start, end);
 	if (!vma)
 		return 0;
-	return do_align_munmap(mm, vma, start, end);
+	return do_align_munmap(mm, vma, start, end, uf);
 }
 
 int uffdops_munmap(struct uffdops_mm *mm, unsigned long addr, size_t len)
 {
+	struct userfaultfd_unmap_list uf = TAILQ_HEAD_INITIALIZER(uf);
 	int ret;
 
 	if (!mm)
 		return -EINVAL;
 	mmap_write_lock(mm);
-	ret = do_munmap(mm, addr, len);
+	ret = do_munmap(mm, addr, len, &uf);
 	mmap_write_unlock(mm);
+	/* userfaultfd hook: __vm_munmap() delivers the UNMAP events unlocked */
+	userfaultfd_unmap_complete(&uf);
 	return ret;
 }
 
@@ -588,7 +614,12 @@ static long get_unmapped_area(struct uffdops_mm *mm, struct uffdops_file *file,
 	if (ret < 0)
 		ret = arch_get_unmapped_area_topdown(mm, addr, len, flags,
 						     align_mask);
-	if (ret < 0)
+	/*
+	 * __get_unmapped_area(): IS_ERR_VALUE() tells an error from an
+	 * address, and a MAP_FIXED address with bit 63 set is no error:
+	 * it fails the TASK_SIZE check below (-ENOMEM).
+	 */
+	if ((unsigned long)ret >= -4095UL)
 		return ret;
 	if ((unsigned long)ret > TASK_SIZE - len)
 		return -ENOMEM;
@@ -630,7 +661,8 @@ static bool accountable_mapping(const struct uffdops_file *file,
 /* mmap_region(): replace what is at [addr, addr + len) by a new mapping. */
 static long mmap_region(struct uffdops_mm *mm, struct uffdops_file *file,
 			unsigned long addr, unsigned long len,
-			unsigned long vm_flags, pgoff_t pgoff)
+			unsigned long vm_flags, pgoff_t pgoff,
+			struct userfaultfd_unmap_list *uf)
 {
 	struct uffdops_file *anon_shared = NULL;
 	struct uffdops_vma *vma;
@@ -645,7 +677,7 @@ static long mmap_region(struct uffdops_mm *mm, struct uffdops_file *file,
 	/* MAP_FIXED: unmap what is there first (vms_gather_munmap_vmas()). */
 	vma = find_vma_intersection(mm, addr, addr + len);
 	if (vma) {
-		err = do_align_munmap(mm, vma, addr, addr + len);
+		err = do_align_munmap(mm, vma, addr, addr + len, uf);
 		if (err)
 			return err;
 	}
@@ -706,7 +738,8 @@ static unsigned long calc_vm_bits(int prot, int flags)
 /* do_mmap(); the mmap lock is held for writing. */
 static long do_mmap(struct uffdops_mm *mm, struct uffdops_file *file,
 		    unsigned long addr, unsigned long len, int prot, int flags,
-		    pgoff_t pgoff, bool *populate)
+		    pgoff_t pgoff, bool *populate,
+		    struct userfaultfd_unmap_list *uf)
 {
 	unsigned long vm_flags;
 	long ret;
@@ -797,7 +830,7 @@ static long do_mmap(struct uffdops_mm *mm, struct uffdops_file *file,
 	if (file && file_page_size(file) > PAGE_SIZE)
 		vm_flags |= VM_NORESERVE;
 
-	ret = mmap_region(mm, file, addr, len, vm_flags, pgoff);
+	ret = mmap_region(mm, file, addr, len, vm_flags, pgoff, uf);
 	if (ret >= 0)
 		*populate = (vm_flags & VM_LOCKED) ||
 			    (flags & (MAP_POPULATE | MAP_NONBLOCK)) ==
@@ -808,6 +841,7 @@ static long do_mmap(struct uffdops_mm *mm, struct uffdops_file *file,
 long uffdops_mmap(struct uffdops_mm *mm, unsigned long addr, size_t len,
 		  int prot, int flags, struct uffdops_file *file, pgoff_t pgoff)
 {
+	struct userfaultfd_unmap_list uf = TAILQ_HEAD_INITIALIZER(uf);
 	struct uffdops_file *huge = NULL;
 	bool populate = false;
 	long ret;
@@ -848,10 +882,15 @@ long uffdops_mmap(struct uffdops_mm *mm, unsigned long addr, size_t len,
 		}
 	}
 	mmap_write_lock(mm);
-	ret = do_mmap(mm, file, addr, len, prot, flags, pgoff, &populate);
+	ret = do_mmap(mm, file, addr, len, prot, flags, pgoff, &populate, &uf);
 	mmap_write_unlock(mm);
 	if (huge)
 		fput(huge);
+	/*
+	 * userfaultfd hook: vm_mmap_pgoff() delivers the UNMAP events of a
+	 * MAP_FIXED replacement unlocked, before populating.
+	 */
+	userfaultfd_unmap_complete(&uf);
 	/* mm_populate() after the lock is dropped; errors are ignored. */
 	if (populate)
 		populate_range(mm, ret, ret + PAGE_ALIGN(len), false, true);
@@ -862,6 +901,11 @@ long uffdops_mmap(struct uffdops_mm *mm, unsigned long addr, size_t len,
 /* mremap (mm/mremap.c).                                                     */
 /* ------------------------------------------------------------------------ */
 
+/*
+ * struct vma_remap_struct. @uf, @uf_unmap_early and @uf_unmap collect the
+ * REMAP event and the UNMAP events of the destination and of the source
+ * that notify_uffd() delivers.
+ */
 struct remap {
 	struct uffdops_vma *vma;
 	unsigned long addr;
@@ -869,6 +913,9 @@ struct remap {
 	unsigned long new_len;
 	unsigned long new_addr;
 	int flags;
+	struct vm_userfaultfd_ctx *uf;
+	struct userfaultfd_unmap_list *uf_unmap_early;
+	struct userfaultfd_unmap_list *uf_unmap;
 };
 
 enum remap_type {
@@ -1004,9 +1051,10 @@ static long move_vma(struct uffdops_mm *mm, struct remap *r)
 		return err;
 	/*
 	 * userfaultfd hook: mremap_userfaultfd_prep() keeps the new VMA's
-	 * registration only for a context with EVENT_REMAP (and queues the
-	 * REMAP event); otherwise it is reset (userfaultfd_reset_ctx()).
+	 * registration only for a context with EVENT_REMAP (which will get
+	 * the REMAP event); otherwise it is reset (userfaultfd_reset_ctx()).
 	 */
+	mremap_userfaultfd_prep(vma, r->uf);
 	if (r->flags & MREMAP_DONTUNMAP) {
 		/* dontunmap_complete(): the old VMA stays, empty and unlocked. */
 		vma = vma_lookup(mm, old_addr);
@@ -1024,7 +1072,7 @@ static long move_vma(struct uffdops_mm *mm, struct remap *r)
 		}
 	} else if (old_len) {
 		/* unmap_source_vma(); a zero old_len (duplicate) unmaps nothing. */
-		do_munmap(mm, old_addr, old_len);
+		do_munmap(mm, old_addr, old_len, r->uf_unmap);
 	}
 	return r->new_addr;
 }
@@ -1035,7 +1083,7 @@ static long mremap_to(struct uffdops_mm *mm, struct remap *r)
 	long err;
 
 	if (r->flags & MREMAP_FIXED) {
-		err = do_munmap(mm, r->new_addr, r->new_len);
+		err = do_munmap(mm, r->new_addr, r->new_len, r->uf_unmap_early);
 		if (err)
 			return err;
 		r->vma = vma_lookup(mm, r->addr);
@@ -1045,7 +1093,7 @@ static long mremap_to(struct uffdops_mm *mm, struct remap *r)
 	if (remap_type(r) == REMAP_SHRINK) {
 		/* shrink_vma() without dropping the lock. */
 		err = do_munmap(mm, r->addr + r->new_len,
-				r->old_len - r->new_len);
+				r->old_len - r->new_len, r->uf_unmap);
 		if (err)
 			return err;
 		r->vma = vma_lookup(mm, r->addr);
@@ -1082,7 +1130,7 @@ static long mremap_at(struct uffdops_mm *mm, struct remap *r)
 		return r->addr;
 	case REMAP_SHRINK:
 		delta = r->old_len - r->new_len;
-		err = do_munmap(mm, r->addr + r->new_len, delta);
+		err = do_munmap(mm, r->addr + r->new_len, delta, r->uf_unmap);
 		return err ? err : (long)r->addr;
 	case REMAP_EXPAND:
 		delta = r->new_len - r->old_len;
@@ -1134,17 +1182,29 @@ static long remap_move(struct uffdops_mm *mm, struct remap *r)
 				      .old_len = vend - addr,
 				      .new_len = vend - addr,
 				      .new_addr = target + offset,
-				      .flags = r->flags };
+				      .flags = r->flags,
+				      .uf = r->uf,
+				      .uf_unmap_early = r->uf_unmap_early,
+				      .uf_unmap = r->uf_unmap };
 		res_vma = check_prep_vma(&one);
 		if (!res_vma)
 			res_vma = mremap_to(mm, &one);
 		if (res_vma < 0)
 			return res_vma;
+		/* the kernel's vrm is shared: notify_uffd() sees the last move */
+		r->addr = one.addr;
+		r->new_addr = one.new_addr;
+		r->old_len = one.old_len;
 		if (!seen)
 			res = res_vma;
 		seen = true;
 		target = res_vma + one.new_len;
-		cur = vend;
+		/*
+		 * for_each_vma_range() goes on after this VMA: with
+		 * MREMAP_DONTUNMAP its source was not split and still reaches
+		 * past the range.
+		 */
+		cur = last_end;
 	}
 	return res;
 }
@@ -1153,9 +1213,17 @@ long uffdops_mremap(struct uffdops_mm *mm, unsigned long old_addr,
 		    size_t old_len, size_t new_len, int flags,
 		    unsigned long new_addr)
 {
+	struct userfaultfd_unmap_list uf_unmap_early =
+		TAILQ_HEAD_INITIALIZER(uf_unmap_early);
+	struct userfaultfd_unmap_list uf_unmap =
+		TAILQ_HEAD_INITIALIZER(uf_unmap);
+	struct vm_userfaultfd_ctx uf = { NULL };
 	struct remap r = { .addr = old_addr,
 			   .flags = flags,
-			   .new_addr = new_addr };
+			   .new_addr = new_addr,
+			   .uf = &uf,
+			   .uf_unmap_early = &uf_unmap_early,
+			   .uf_unmap = &uf_unmap };
 	long res;
 
 	if (!mm)
@@ -1201,7 +1269,17 @@ long uffdops_mremap(struct uffdops_mm *mm, unsigned long old_addr,
 						     mremap_at(mm, &r);
 	}
 	mmap_write_unlock(mm);
-	/* userfaultfd hook: notify_uffd() delivers the REMAP/UNMAP events. */
+	/*
+	 * userfaultfd hook: notify_uffd() delivers, unlocked, the UNMAPs of
+	 * the destination, the REMAP (from, to and the length moved), then
+	 * the UNMAPs of a cut tail and of the source.
+	 */
+	userfaultfd_unmap_complete(&uf_unmap_early);
+	if (res < 0)
+		mremap_userfaultfd_fail(&uf);
+	else
+		mremap_userfaultfd_complete(&uf, r.addr, r.new_addr, r.old_len);
+	userfaultfd_unmap_complete(&uf_unmap);
 	return res;
 }
 
@@ -1458,26 +1536,40 @@ static int guard_install(struct uffdops_vma *vma, unsigned long start,
 	return err;
 }
 
-/* madvise_remove(): punch a hole in the file behind a shared mapping. */
+/*
+ * madvise_remove(): punch a hole in the file behind a shared mapping, with
+ * the mmap lock dropped (the caller holds it for reading; it is held again
+ * on return).
+ */
 static int madvise_remove(struct uffdops_vma *vma, unsigned long start,
 			  unsigned long end)
 {
+	struct uffdops_mm *mm = vma->vm_mm;
+	struct uffdops_file *file = vma->vm_file;
+	unsigned long offset;
+	int err;
+
 	if (vma->vm_flags & VM_LOCKED)
 		return -EINVAL;
-	if (!vma->vm_file)
+	if (!file)
 		return -EINVAL;
 	/* vma_is_shared_maywrite(). */
 	if ((vma->vm_flags & (VM_SHARED | VM_MAYWRITE)) !=
 	    (VM_SHARED | VM_MAYWRITE))
 		return -EACCES;
+	offset = (start - vma->vm_start) + (vma->vm_pgoff << PAGE_SHIFT);
+	/* The VMA may go once the lock is dropped: hold the file. */
+	get_file(file);
 	/*
-	 * userfaultfd hook: userfaultfd_remove() raises the REMOVE event
-	 * before the hole is punched.
+	 * userfaultfd hook: userfaultfd_remove() delivers the REMOVE event
+	 * before the hole is punched; it returns with the lock dropped.
 	 */
-	return inode_punch_hole(vma_inode(vma),
-				(start - vma->vm_start) +
-					(vma->vm_pgoff << PAGE_SHIFT),
-				end - start);
+	if (userfaultfd_remove(vma, start, end))
+		mmap_read_unlock(mm);
+	err = inode_punch_hole(file->inode, offset, end - start);
+	fput(file);
+	mmap_read_lock(mm);
+	return err;
 }
 
 /* The new vm_flags of the flag-only advice (madvise_vma_behavior()). */
@@ -1535,11 +1627,15 @@ static int madvise_new_flags(struct uffdops_vma *vma, int behavior,
 	return 0;
 }
 
-/* madvise_vma_behavior() for [start, end) of @vma. */
+/*
+ * madvise_vma_behavior() for [start, *@endp) of @vma. When the mmap lock
+ * was dropped, *@endp becomes the end of what was done: the walk goes on
+ * from there.
+ */
 static int madvise_vma(struct uffdops_mm *mm, struct uffdops_vma *vma,
-		       unsigned long start, unsigned long end, int behavior)
+		       unsigned long start, unsigned long *endp, int behavior)
 {
-	unsigned long new_flags;
+	unsigned long new_flags, end = *endp;
 	int err;
 
 	switch (behavior) {
@@ -1553,10 +1649,25 @@ static int madvise_vma(struct uffdops_mm *mm, struct uffdops_vma *vma,
 		if (start == end)
 			return 0;
 		/*
-		 * userfaultfd hook: userfaultfd_remove() raises the REMOVE
-		 * event (dropping the mmap lock while it waits) before the
-		 * pages go.
+		 * userfaultfd hook: userfaultfd_remove() delivers the REMOVE
+		 * event before the pages go, dropping the mmap lock while it
+		 * waits; madvise_dontneed_free() then looks the VMA up again
+		 * and clips the range to it.
 		 */
+		if (!userfaultfd_remove(vma, start, end)) {
+			mmap_read_lock(mm);
+			vma = vma_lookup(mm, start);
+			if (!vma)
+				return -ENOMEM;
+			if (!dontneed_free_valid_vma(vma, start, &end,
+						     behavior))
+				return -EINVAL;
+			if (end > vma->vm_end)
+				end = vma->vm_end;
+			*endp = end;
+			if (start == end)
+				return 0;
+		}
 		if (behavior != MADV_FREE) {
 			/* madvise_dontneed_single_vma(). */
 			static const struct zap_details d = { .even_cows =
@@ -1613,7 +1724,7 @@ static int madvise_walk_vmas(struct uffdops_mm *mm, unsigned long start,
 				break;
 		}
 		tmp = vma->vm_end < end ? vma->vm_end : end;
-		err = madvise_vma(mm, vma, start, tmp, behavior);
+		err = madvise_vma(mm, vma, start, &tmp, behavior);
 		if (err)
 			return err;
 		start = tmp;
@@ -1667,7 +1778,8 @@ int uffdops_madvise(struct uffdops_mm *mm, unsigned long start, size_t len_in,
 /* fork (kernel/fork.c dup_mmap()).                                          */
 /* ------------------------------------------------------------------------ */
 
-static int dup_mmap(struct uffdops_mm *mm, struct uffdops_mm *oldmm)
+static int dup_mmap(struct uffdops_mm *mm, struct uffdops_mm *oldmm,
+		    struct userfaultfd_fork_list *fcs)
 {
 	struct uffdops_vma *mpnt, *tmp;
 	int err = 0;
@@ -1681,13 +1793,14 @@ static int dup_mmap(struct uffdops_mm *mm, struct uffdops_mm *oldmm)
 		if (!tmp)
 			return -ENOMEM;
 		/*
-		 * userfaultfd hook: dup_userfaultfd() keeps the registration
-		 * (with a new context for the child) only when the context has
+		 * userfaultfd hook: dup_userfaultfd() keeps the registration,
+		 * on a new context for the child, only when the context has
 		 * UFFD_FEATURE_EVENT_FORK; otherwise the child's VMA loses its
-		 * VM_UFFD_* flags and context, as here.
+		 * VM_UFFD_* flags and context. Before the page tables are
+		 * copied: they keep uffd-wp state only in a WP VMA.
 		 */
-		tmp->vm_flags &= ~__VM_UFFD_FLAGS;
-		tmp->vm_userfaultfd_ctx = NULL;
+		tmp->vm_userfaultfd_ctx = mpnt->vm_userfaultfd_ctx;
+		err = dup_userfaultfd(tmp, fcs);
 		/* anon_vma_fork(): the child's anon_vma has the parent's as parent. */
 		if (mpnt->anon_vma && !(mpnt->vm_flags & VM_WIPEONFORK)) {
 			tmp->anon_vma = calloc(1, sizeof(*tmp->anon_vma));
@@ -1707,6 +1820,7 @@ static int dup_mmap(struct uffdops_mm *mm, struct uffdops_mm *oldmm)
 
 int uffdops_fork(struct uffdops_mm *parent, struct uffdops_mm **childp)
 {
+	struct userfaultfd_fork_list fcs = TAILQ_HEAD_INITIALIZER(fcs);
 	struct uffdops_mm *mm;
 	int err;
 
@@ -1724,13 +1838,20 @@ int uffdops_fork(struct uffdops_mm *parent, struct uffdops_mm **childp)
 	mmap_write_lock(parent);
 	mmap_write_lock(mm);
 	mm->mmap_base = parent->mmap_base;
-	err = dup_mmap(mm, parent);
+	err = dup_mmap(mm, parent, &fcs);
 	mmap_write_unlock(mm);
 	mmap_write_unlock(parent);
 	if (err) {
 		uffdops_mm_destroy(mm);
+		/* userfaultfd hook: dup_userfaultfd_fail(), no event */
+		dup_userfaultfd_fail(&fcs);
 		return err;
 	}
+	/*
+	 * userfaultfd hook: dup_userfaultfd_complete() delivers the FORK
+	 * events unlocked; the parent waits for each to be read.
+	 */
+	dup_userfaultfd_complete(&fcs);
 	*childp = mm;
 	return 0;
 }
@@ -1832,10 +1953,12 @@ int uffdops_maps(struct uffdops_mm *mm, struct uffdops_map *out, size_t n)
 		return -EINVAL;
 	mmap_read_lock(mm);
 	for (vma = vma_first(mm); vma; vma = vma_next(vma), count++) {
-		struct uffdops_map *m = &out[count];
+		struct uffdops_map *m;
 
+		/* only counted: out may be NULL, &out[count] undefined */
 		if (count >= n)
 			continue;
+		m = &out[count];
 		memset(m, 0, sizeof(*m));
 		m->start = vma->vm_start;
 		m->end = vma->vm_end;

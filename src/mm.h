@@ -342,7 +342,13 @@ void zap_page_range_single(struct uffdops_vma *vma, unsigned long start,
 void unmap_mapping_range(struct uffdops_inode *inode, pgoff_t first, pgoff_t nr,
 			 bool even_cows);
 
-/** do_munmap() - munmap with the mmap lock held for writing. */
-int do_munmap(struct uffdops_mm *mm, unsigned long start, size_t len);
+struct userfaultfd_unmap_list;
+
+/**
+ * do_munmap() - munmap with the mmap lock held for writing; the UNMAP
+ * events owed go to @uf (events.h; NULL: none).
+ */
+int do_munmap(struct uffdops_mm *mm, unsigned long start, size_t len,
+	      struct userfaultfd_unmap_list *uf);
 
 #endif /* UFFDOPS_MM_H */

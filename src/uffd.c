@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "events.h"
 #include "trace.h"
 #include "uffd.h"
 
@@ -262,10 +263,11 @@ vm_fault_t handle_userfault(struct uffdops_vma *vma, unsigned long addr,
 	return VM_FAULT_RETRY;
 }
 
-void userfaultfd_event_wait_completion(struct uffdops_ctx *ctx,
+bool userfaultfd_event_wait_completion(struct uffdops_ctx *ctx,
 				       const struct uffd_msg *msg)
 {
 	struct userfaultfd_wait_queue ewq;
+	bool read;
 
 	ewq.msg = *msg;
 	ewq.tid = gettid();
@@ -280,35 +282,27 @@ void userfaultfd_event_wait_completion(struct uffdops_ctx *ctx,
 		while (!ewq.waken)
 			pthread_cond_wait(&ewq.wait, &ctx->wqh_lock);
 	}
+	/* userfaultfd_event_complete() cleared the event: read() took it */
+	read = !ewq.msg.event;
 	pthread_mutex_unlock(&ctx->wqh_lock);
 	pthread_cond_destroy(&ewq.wait);
 	atomic_fetch_sub(&ctx->mmap_changing, 1);
 	userfaultfd_ctx_put(ctx);
+	return read;
 }
 
 /* ------------------------------------------------------------------------ */
 /* Creation.                                                                 */
 /* ------------------------------------------------------------------------ */
 
-static int new_userfaultfd(struct uffdops_mm *mm, const char *op, int flags,
-			   struct uffdops_ctx **ctxp)
+struct uffdops_ctx *userfaultfd_ctx_alloc(struct uffdops_mm *mm, int flags)
 {
 	struct uffdops_ctx *ctx;
 	pthread_condattr_t attr;
 
-	/* new_userfaultfd(): only O_CLOEXEC, O_NONBLOCK, UFFD_USER_MODE_ONLY */
-	if (trace_check(
-		    mm, op,
-		    "flags other than O_CLOEXEC|O_NONBLOCK|UFFD_USER_MODE_ONLY",
-		    "new_userfaultfd",
-		    flags & ~(UFFD_SHARED_FCNTL_FLAGS | UFFD_USER_MODE_ONLY) ?
-			    -EINVAL :
-			    0,
-		    0))
-		return -EINVAL;
 	ctx = calloc(1, sizeof(*ctx));
 	if (!ctx)
-		return -ENOMEM;
+		return NULL;
 	atomic_init(&ctx->refcount, 1);
 	atomic_init(&ctx->f_count, 1);
 	/* new_userfaultfd(): the context holds its mm (mmgrab()) */
@@ -326,6 +320,27 @@ static int new_userfaultfd(struct uffdops_mm *mm, const char *op, int flags,
 	TAILQ_INIT(&ctx->fault_wqh);
 	TAILQ_INIT(&ctx->event_wqh);
 	ctx->eventfd = -1;
+	return ctx;
+}
+
+static int new_userfaultfd(struct uffdops_mm *mm, const char *op, int flags,
+			   struct uffdops_ctx **ctxp)
+{
+	struct uffdops_ctx *ctx;
+
+	/* new_userfaultfd(): only O_CLOEXEC, O_NONBLOCK, UFFD_USER_MODE_ONLY */
+	if (trace_check(
+		    mm, op,
+		    "flags other than O_CLOEXEC|O_NONBLOCK|UFFD_USER_MODE_ONLY",
+		    "new_userfaultfd",
+		    flags & ~(UFFD_SHARED_FCNTL_FLAGS | UFFD_USER_MODE_ONLY) ?
+			    -EINVAL :
+			    0,
+		    0))
+		return -EINVAL;
+	ctx = userfaultfd_ctx_alloc(mm, flags);
+	if (!ctx)
+		return -ENOMEM;
 	*ctxp = ctx;
 	return 0;
 }
@@ -397,7 +412,19 @@ static int userfaultfd_ctx_read(struct uffdops_ctx *ctx, bool no_wait,
 		uwq = TAILQ_FIRST(&ctx->event_wqh);
 		if (uwq) {
 			*msg = uwq->msg;
+			/*
+			 * userfaultfd_ctx_read(): a FORK event completes only
+			 * once the child's context has its number; if it
+			 * cannot get one the event stays queued.
+			 */
+			if (msg->event == UFFD_EVENT_FORK) {
+				int err = resolve_userfault_fork(ctx, msg);
+
+				if (err)
+					return err;
+			}
 			/* userfaultfd_event_complete(): the producer resumes */
+			uwq->msg.event = 0;
 			uwq_wake(uwq);
 			break;
 		}
@@ -589,6 +616,7 @@ static void userfaultfd_release(struct uffdops_ctx *ctx)
 		ctx->eventfd = -1;
 	}
 	pthread_mutex_unlock(&ctx->wqh_lock);
+	userfaultfd_fork_ctxs_release(ctx);
 	userfaultfd_ctx_put(ctx);
 }
 

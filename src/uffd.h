@@ -155,12 +155,24 @@ vm_fault_t handle_userfault(struct uffdops_vma *vma, unsigned long addr,
  * userfaultfd_event_wait_completion() - queue a non-cooperative event on
  * @ctx and sleep until read() has returned it or the context is released
  * (fs/userfaultfd.c). The caller raised ctx->mmap_changing and holds a
- * context reference (userfaultfd_ctx_get()); both are dropped here.
+ * context reference (userfaultfd_ctx_get()); both are dropped here. No mmap
+ * lock may be held.
  * @ctx: the context.
- * @msg: the event (UFFD_EVENT_REMAP, REMOVE, UNMAP).
+ * @msg: the event (UFFD_EVENT_FORK, REMAP, REMOVE, UNMAP).
+ *
+ * Return: true when read() took the event, false when it was abandoned
+ * (the context was released first).
  */
-void userfaultfd_event_wait_completion(struct uffdops_ctx *ctx,
+bool userfaultfd_event_wait_completion(struct uffdops_ctx *ctx,
 				       const struct uffd_msg *msg);
+
+/**
+ * userfaultfd_ctx_alloc() - a context of @mm in the CREATED state with
+ * creation @flags, holding @mm (mmgrab()), one reference and one file
+ * reference (the allocation half of new_userfaultfd()). Return: the
+ * context or NULL.
+ */
+struct uffdops_ctx *userfaultfd_ctx_alloc(struct uffdops_mm *mm, int flags);
 
 /**
  * userfaultfd_fget() - fdget(): a call in progress holds the file, so a

@@ -23,6 +23,12 @@ static void collect(const struct uffd_wq *queue, bool event, bool read,
 			w->event = event;
 			w->read = read;
 			w->msg = uwq->msg;
+			/*
+			 * dup_fctx(): an unread FORK event keeps the new context
+			 * in the message; read() turns it into arg.fork.ufd
+			 */
+			if (w->msg.event == UFFD_EVENT_FORK)
+				memset(&w->msg.arg, 0, sizeof(w->msg.arg));
 		}
 		++*count;
 	}

@@ -437,7 +437,8 @@ int uffdops_mm_config(struct uffdops_mm *mm, enum uffdops_mm_key key,
 		      long value);
 
 /**
- * uffdops_mmap() - map memory (do_mmap()).
+ * uffdops_mmap() - map memory (do_mmap()). MAP_FIXED over mapped memory
+ * unmaps it first, with the UFFD_EVENT_UNMAP events of uffdops_munmap().
  * @mm: the address space.
  * @addr: hint, or the address with MAP_FIXED / MAP_FIXED_NOREPLACE.
  * @len: length in bytes (rounded up to the page size).
@@ -455,7 +456,9 @@ long uffdops_mmap(struct uffdops_mm *mm, unsigned long addr, size_t len,
 		  pgoff_t pgoff);
 
 /**
- * uffdops_munmap() - unmap a range (do_vmi_munmap()).
+ * uffdops_munmap() - unmap a range (do_vmi_munmap()). Each context with
+ * UFFD_FEATURE_EVENT_UNMAP owning a VMA of the range gets one
+ * UFFD_EVENT_UNMAP of the whole range; the call blocks until each is read.
  * @mm: the address space.
  * @addr: page-aligned start.
  * @len: length (rounded up to the page size).
@@ -465,7 +468,11 @@ long uffdops_mmap(struct uffdops_mm *mm, unsigned long addr, size_t len,
 int uffdops_munmap(struct uffdops_mm *mm, unsigned long addr, size_t len);
 
 /**
- * uffdops_mremap() - resize and/or move a mapping (mremap(2)).
+ * uffdops_mremap() - resize and/or move a mapping (mremap(2)). A moved VMA
+ * registered with a context that has UFFD_FEATURE_EVENT_REMAP stays
+ * registered and its context gets a UFFD_EVENT_REMAP; without the feature
+ * the moved VMA is unregistered. Unmapped ranges give UFFD_EVENT_UNMAP as
+ * uffdops_munmap() does. The call blocks until each event is read.
  * @mm: the address space.
  * @old_addr: start of the mapping.
  * @old_len: its length (0 duplicates a shared mapping).
@@ -494,7 +501,10 @@ int uffdops_mprotect(struct uffdops_mm *mm, unsigned long addr, size_t len,
 /**
  * uffdops_madvise() - give advice about a range (do_madvise()): at least
  * MADV_DONTNEED, MADV_DONTNEED_LOCKED, MADV_FREE, MADV_REMOVE,
- * MADV_POPULATE_READ, MADV_POPULATE_WRITE, MADV_GUARD_INSTALL/REMOVE.
+ * MADV_POPULATE_READ, MADV_POPULATE_WRITE, MADV_GUARD_INSTALL/REMOVE. The
+ * four that discard give a context with UFFD_FEATURE_EVENT_REMOVE one
+ * UFFD_EVENT_REMOVE per registered VMA, clipped to it, and block until it
+ * is read.
  * @mm: the address space.
  * @addr: page-aligned start.
  * @len: length.
@@ -507,7 +517,12 @@ int uffdops_madvise(struct uffdops_mm *mm, unsigned long addr, size_t len,
 
 /**
  * uffdops_fork() - duplicate an address space as fork() does (dup_mmap()):
- * private pages become copy-on-write, shared ones stay shared.
+ * private pages become copy-on-write, shared ones stay shared. The child's
+ * copies of VMAs registered with a context that has UFFD_FEATURE_EVENT_FORK
+ * go to a new context for the child, announced by a UFFD_EVENT_FORK
+ * message (see uffdops_fork_ctx()); the call blocks until each such message
+ * is read or its context released. Other registered VMAs are copied
+ * unregistered.
  * @parent: the address space to copy.
  * @childp: set to the child's address space.
  *
@@ -892,6 +907,33 @@ int uffdops_ioctl_uaddr(struct uffdops_ctx *ctx, unsigned long cmd,
 ssize_t uffdops_read(struct uffdops_ctx *ctx, void *buf, size_t count);
 
 /**
+ * uffdops_fork_ctx() - take the child's context a UFFD_EVENT_FORK message
+ * announces. The kernel installs the child's new userfaultfd in the
+ * reader's file table and puts its descriptor in msg.arg.fork.ufd; the
+ * model, which has no descriptors, installs the child's context in a
+ * per-process table of numbered contexts when uffdops_read() returns the
+ * message (lowest free number, as for a descriptor; uffdops_read() fails
+ * with -EMFILE and leaves the event queued when all 1024 are in use) and
+ * writes that number into msg.arg.fork.ufd. This call hands the context
+ * out and frees its number.
+ *
+ * The context is INITIALIZED with the parent context's features and
+ * creation flags, owns the child's copies of the parent's registered VMAs
+ * and receives the child's faults; the caller owns it and drops it with
+ * uffdops_close(). A context nobody took is closed when @ctx is (the
+ * model's stand-in for the process exit that would close the descriptor).
+ * @ctx: the context the message was read from.
+ * @msg: the FORK message as uffdops_read() returned it.
+ * @newp: set to the child's context.
+ *
+ * Return: 0; -EINVAL for a NULL argument or a message that is not a FORK
+ * event; -EBADF when no context with that number was installed by a read
+ * on @ctx (never, or already taken).
+ */
+int uffdops_fork_ctx(struct uffdops_ctx *ctx, const struct uffd_msg *msg,
+		     struct uffdops_ctx **newp);
+
+/**
  * uffdops_poll() - wait for the context to become readable
  * (userfaultfd_poll()).
  * @ctx: the context.
@@ -961,8 +1003,8 @@ struct uffdops_waiter {
 /**
  * uffdops_waiters() - the threads blocked on @ctx, as /proc/pid/wchan and
  * fdinfo would let a debugger find them: unread faults oldest first, then
- * read faults, then events. A test can poll it until a thread is really
- * asleep.
+ * read faults, then events. A thread is listed from the moment its
+ * message is queued, so a test can poll until the thread it expects shows up.
  * @ctx: the context.
  * @out: room for @n entries (NULL when @n is 0).
  * @n: entries available.
@@ -1003,7 +1045,7 @@ typedef void (*uffdops_trace_fn)(const struct uffdops_trace_event *ev,
  * @fn: the callback.
  * @data: handed to @fn.
  *
- * Return: 0.
+ * Return: 0, or -EINVAL when @mm is NULL.
  */
 int uffdops_trace_set(struct uffdops_mm *mm, uffdops_trace_fn fn, void *data);
 

@@ -106,6 +106,21 @@ static inline void assert_vma(struct uffdops_mm *mm, unsigned long start,
 	assert_int_equal(m.end, end);
 }
 
+/*
+ * A context after UFFDIO_API with no feature, as a VMA's context for the
+ * suites that set VMA flags directly: the mm operations read its features
+ * (events.c), so it must be a real one.
+ */
+static inline struct userfaultfd_ctx *plain_uffd_ctx(struct uffdops_mm *mm,
+						     struct uffdops_ctx **ctxp)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+
+	assert_int_equal(uffdops_userfaultfd(mm, 0, ctxp), 0);
+	assert_int_equal(uffdops_ioctl(*ctxp, UFFDIO_API, &api), 0);
+	return (struct userfaultfd_ctx *)*ctxp;
+}
+
 static inline __u64 pm_bits(struct uffdops_mm *mm, unsigned long addr)
 {
 	struct uffdops_pagemap_entry e;

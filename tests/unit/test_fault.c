@@ -250,6 +250,8 @@ static void markers(void **state)
 static void uffd_wp_bits(void **state)
 {
 	struct uffdops_mm *mm = mm_new();
+	struct uffdops_ctx *ctx;
+	struct userfaultfd_ctx *uctx = plain_uffd_ctx(mm, &ctx);
 	struct uffdops_vma *vma;
 
 	(void)state;
@@ -260,7 +262,7 @@ static void uffd_wp_bits(void **state)
 	vma = vma_lookup(mm, BASE);
 	assert_int_equal(vma_modify_flags_uffd(mm, &vma, BASE, BASE + 2 * P,
 					       vma->vm_flags | VM_UFFD_WP,
-					       (struct userfaultfd_ctx *)mm),
+					       uctx),
 			 0);
 	mmap_write_unlock(mm);
 	set_entry(mm, BASE, PT_LEVEL_PTE, make_pte_marker(PTE_MARKER_UFFD_WP));
@@ -291,6 +293,7 @@ static void uffd_wp_bits(void **state)
 	assert_int_equal(uffdops_munmap(mm, BASE, 4 * H), 0);
 	assert_int_equal(mm->pgt.nr_entries, 0);
 	assert_int_equal(mm->pgt.nr_tables, 0);
+	uffdops_close(ctx);
 	uffdops_mm_destroy(mm);
 }
 

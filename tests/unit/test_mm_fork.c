@@ -169,6 +169,8 @@ static void guards_are_inherited(void **state)
 static void registration_not_inherited(void **state)
 {
 	struct uffdops_mm *mm = mm_new(), *child;
+	struct uffdops_ctx *ctx;
+	struct userfaultfd_ctx *uctx = plain_uffd_ctx(mm, &ctx);
 	struct uffdops_vma *vma;
 	struct uffdops_map m;
 
@@ -180,7 +182,7 @@ static void registration_not_inherited(void **state)
 	assert_int_equal(vma_modify_flags_uffd(mm, &vma, BASE, BASE + 2 * P,
 					       vma->vm_flags | VM_UFFD_WP |
 						       VM_UFFD_MISSING,
-					       (struct userfaultfd_ctx *)mm),
+					       uctx),
 			 0);
 	pt_lock(mm);
 	{
@@ -202,6 +204,7 @@ static void registration_not_inherited(void **state)
 	assert_int_equal(pm_bits(child, BASE + P), 0);
 	assert_int_equal(pm_flags(mm, BASE), PM_P | PM_W);
 	uffdops_mm_destroy(child);
+	uffdops_close(ctx);
 	uffdops_mm_destroy(mm);
 }
 
