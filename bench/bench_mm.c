@@ -43,6 +43,8 @@
 
 #include <uffdops/uffdops.h>
 
+#include "bench.h"
+
 #ifndef MAP_FIXED_NOREPLACE
 #define MAP_FIXED_NOREPLACE 0x100000
 #endif
@@ -92,14 +94,6 @@ struct result {
 	const char *why; /* set when the side could not run this size */
 };
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
 
 static unsigned long rnd(unsigned long n)
@@ -117,24 +111,6 @@ static size_t heap_bytes(void)
 	return mi.uordblks + mi.hblkhd;
 }
 
-static long meminfo_kb(const char *key)
-{
-	char line[256];
-	size_t klen = strlen(key);
-	long v = -1;
-	FILE *f = fopen("/proc/meminfo", "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, key, klen) && line[klen] == ':') {
-			v = strtol(line + klen + 1, NULL, 10);
-			break;
-		}
-	fclose(f);
-	return v;
-}
-
 static long rss_pages(void)
 {
 	long size = 0, resident = -1;
@@ -146,33 +122,6 @@ static long rss_pages(void)
 		resident = -1;
 	fclose(f);
 	return resident;
-}
-
-static long read_long(const char *path)
-{
-	long v = -1;
-	FILE *f = fopen(path, "r");
-
-	if (f) {
-		if (fscanf(f, "%ld", &v) != 1)
-			v = -1;
-		fclose(f);
-	}
-	return v;
-}
-
-static int write_long(const char *path, long v)
-{
-	FILE *f = fopen(path, "w");
-	int r = 0;
-
-	if (!f)
-		return -errno;
-	if (fprintf(f, "%ld\n", v) < 0)
-		r = -EIO;
-	if (fclose(f))
-		r = -errno;
-	return r;
 }
 
 /*
@@ -266,12 +215,12 @@ static int kernel_touch(unsigned long addr)
 
 static double kernel_mem(void)
 {
-	return meminfo_kb("SUnreclaim") * 1024.0;
+	return bench_meminfo("SUnreclaim") * 1024.0;
 }
 
 static double kernel_page_mem(void)
 {
-	return rss_pages() * (double)P + meminfo_kb("PageTables") * 1024.0;
+	return rss_pages() * (double)P + bench_meminfo("PageTables") * 1024.0;
 }
 
 static const struct side kernel_side = {
@@ -320,7 +269,7 @@ static double time_loop(const struct side *s, unsigned long nr_targets,
 
 	for (int round = 0; round < ROUNDS; round++) {
 		unsigned long done = 0;
-		double t0 = now(), t;
+		double t0 = bench_now(), t;
 
 		do {
 			for (int k = 0; k < 256; k++, done++) {
@@ -338,7 +287,7 @@ static double time_loop(const struct side *s, unsigned long nr_targets,
 				if (dep)
 					return -1;
 			}
-			t = now() - t0;
+			t = bench_now() - t0;
 		} while (t < OP_BUDGET / ROUNDS);
 		t = t * 1e9 / done;
 		if (best < 0 || t < best)
@@ -362,7 +311,7 @@ static int op_mmap_munmap(const struct side *s, unsigned long i)
 
 static void run_vmas(const struct side *s, unsigned long n, struct result *r)
 {
-	double mem0 = s->mem(), t0 = now();
+	double mem0 = s->mem(), t0 = bench_now();
 	unsigned long i;
 
 	for (i = 0; i < n; i++) {
@@ -373,7 +322,7 @@ static void run_vmas(const struct side *s, unsigned long n, struct result *r)
 						"mmap failed";
 			break;
 		}
-		if (!(i & 4095) && now() - t0 > BUILD_BUDGET) {
+		if (!(i & 4095) && bench_now() - t0 > BUILD_BUDGET) {
 			r->why = "too slow to build";
 			i++;
 			break;
@@ -501,7 +450,7 @@ static double ref_hot_lookup_ns(unsigned long n)
 	}
 	for (int round = 0; i == n && round < ROUNDS; round++) {
 		unsigned long done = 0;
-		double t0 = now(), t;
+		double t0 = bench_now(), t;
 
 		do {
 			for (int k = 0; k < 256; k++, done++) {
@@ -509,7 +458,7 @@ static double ref_hot_lookup_ns(unsigned long n)
 				dep = x->start - key;
 				__asm__ volatile("" : "+r"(dep));
 			}
-			t = now() - t0;
+			t = bench_now() - t0;
 		} while (t < OP_BUDGET / ROUNDS);
 		t = t * 1e9 / done;
 		if (best < 0 || t < best)
@@ -528,31 +477,20 @@ static double ref_hot_lookup_ns(unsigned long n)
 	return best;
 }
 
-static long saved_max_map_count = -1;
-
-static void restore_max_map_count(void)
-{
-	if (saved_max_map_count >= 0)
-		write_long(MAX_MAP_COUNT_PATH, saved_max_map_count);
-}
-
 int main(void)
 {
 	struct result model[NR_SIZES], kernel[NR_SIZES];
 	double ref[NR_SIZES];
-	long max_map = read_long(MAX_MAP_COUNT_PATH);
+	long max_map = bench_read_long(MAX_MAP_COUNT_PATH);
 	unsigned long want = sizes[NR_SIZES - 1] + 70000;
 
 	memset(model, 0, sizeof(model));
 	memset(kernel, 0, sizeof(kernel));
-	if (max_map >= 0 && (unsigned long)max_map < want && geteuid() == 0 &&
-	    !write_long(MAX_MAP_COUNT_PATH, (long)want)) {
-		saved_max_map_count = max_map;
-		atexit(restore_max_map_count);
-	}
+	if ((unsigned long)max_map < want)
+		bench_sysctl_raise(MAX_MAP_COUNT_PATH, max_map, (long)want);
 	printf("bench_mm: vm.max_map_count %ld%s\n",
-	       read_long(MAX_MAP_COUNT_PATH),
-	       saved_max_map_count >= 0 ? " (raised for this run)" : "");
+	       bench_read_long(MAX_MAP_COUNT_PATH),
+	       bench_sysctl_raised() ? " (raised for this run)" : "");
 
 	for (size_t k = 0; k < NR_SIZES; k++) {
 		unsigned long n = sizes[k];
@@ -574,8 +512,7 @@ int main(void)
 		run_pages(&kernel_side, pages, &kernel[k]);
 		ref[k] = ref_hot_lookup_ns(n);
 	}
-	restore_max_map_count();
-	saved_max_map_count = -1;
+	bench_sysctl_restore();
 
 	printf("\n%9s | %12s | %12s | %13s | %13s | %10s | %10s | %14s | %14s\n",
 	       "VMAs", "model lookup", "kernel lookup", "model mmap+un",

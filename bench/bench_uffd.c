@@ -41,6 +41,8 @@
 
 #include <uffdops/uffdops.h>
 
+#include "bench.h"
+
 #define P 4096UL
 #define HPAGE (2UL << 20)
 #define NR_HUGEPAGES_PATH "/proc/sys/vm/nr_hugepages"
@@ -57,63 +59,10 @@
 #define MIN_ROUNDS 3
 #define PROBE_MS 2000 /* how long a first userfault may take to arrive */
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 /* Another round while fewer than MIN_ROUNDS ran or time is left. */
 static bool more_rounds(int *round, double t_end)
 {
-	return ++*round < MIN_ROUNDS || now() < t_end;
-}
-
-static long read_long(const char *path)
-{
-	long v = -1;
-	FILE *f = fopen(path, "r");
-
-	if (f) {
-		if (fscanf(f, "%ld", &v) != 1)
-			v = -1;
-		fclose(f);
-	}
-	return v;
-}
-
-static int write_long(const char *path, long v)
-{
-	FILE *f = fopen(path, "w");
-	int r = 0;
-
-	if (!f)
-		return -errno;
-	if (fprintf(f, "%ld\n", v) < 0)
-		r = -EIO;
-	if (fclose(f))
-		r = -errno;
-	return r;
-}
-
-static long meminfo(const char *key)
-{
-	char line[256];
-	size_t klen = strlen(key);
-	long v = -1;
-	FILE *f = fopen("/proc/meminfo", "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, key, klen) && line[klen] == ':') {
-			v = strtol(line + klen + 1, NULL, 10);
-			break;
-		}
-	fclose(f);
-	return v;
+	return ++*round < MIN_ROUNDS || bench_now() < t_end;
 }
 
 /*
@@ -447,7 +396,7 @@ static struct result bench_copy_page(const struct side *s)
 {
 	struct region src, dst;
 	struct result res = { 0 };
-	double t_end = now() + COPY_BUDGET;
+	double t_end = bench_now() + COPY_BUDGET;
 	int round = 0, r;
 
 	r = source_map(s, &src, P);
@@ -459,11 +408,11 @@ static struct result bench_copy_page(const struct side *s)
 	if (r)
 		goto out;
 	do {
-		double t0 = now(), rate;
+		double t0 = bench_now(), rate;
 
 		for (unsigned long i = 0; i < COPY_PAGES && !r; i++)
 			r = uffd_copy(s, dst.addr + i * P, src.addr, P);
-		rate = COPY_PAGES / (now() - t0);
+		rate = COPY_PAGES / (bench_now() - t0);
 		if (!r && rate > res.v)
 			res.v = rate;
 		if (!r)
@@ -480,7 +429,7 @@ static struct result bench_copy_bulk(const struct side *s, int flags)
 {
 	struct region src, dst;
 	struct result res = { 0 };
-	double t_end = now() + BULK_BUDGET;
+	double t_end = bench_now() + BULK_BUDGET;
 	int round = 0, r;
 
 	r = source_map(s, &src, HPAGE);
@@ -492,10 +441,10 @@ static struct result bench_copy_bulk(const struct side *s, int flags)
 	if (r)
 		goto out;
 	do {
-		double t0 = now(), rate;
+		double t0 = bench_now(), rate;
 
 		r = uffd_copy(s, dst.addr, src.addr, HPAGE);
-		rate = HPAGE / (now() - t0) * 1e-9;
+		rate = HPAGE / (bench_now() - t0) * 1e-9;
 		if (!r && rate > res.v)
 			res.v = rate;
 		if (!r)
@@ -511,7 +460,7 @@ out:
 static double bench_memcpy(void)
 {
 	char *src = malloc(HPAGE), *dst = malloc(HPAGE);
-	double t_end = now() + BULK_BUDGET, best = 0;
+	double t_end = bench_now() + BULK_BUDGET, best = 0;
 	int round = 0;
 
 	if (!src || !dst) {
@@ -522,11 +471,11 @@ static double bench_memcpy(void)
 	memset(src, 1, HPAGE);
 	memset(dst, 2, HPAGE);
 	do {
-		double t0 = now(), rate;
+		double t0 = bench_now(), rate;
 
 		memcpy(dst, src, HPAGE);
 		__asm__ volatile("" : : "r"(dst) : "memory");
-		rate = HPAGE / (now() - t0) * 1e-9;
+		rate = HPAGE / (bench_now() - t0) * 1e-9;
 		if (rate > best)
 			best = rate;
 	} while (more_rounds(&round, t_end));
@@ -559,7 +508,7 @@ static void *toucher_fn(void *arg)
 	int round = 0, r = 0;
 
 	do {
-		double t0 = now(), rate;
+		double t0 = bench_now(), rate;
 
 		for (unsigned long i = 0; i < FAULT_PAGES && !r; i++) {
 			r = s->touch(t->base + i * P);
@@ -567,10 +516,10 @@ static void *toucher_fn(void *arg)
 			if (atomic_load(&t->abort))
 				goto out;
 		}
-		rate = FAULT_PAGES / (now() - t0);
+		rate = FAULT_PAGES / (bench_now() - t0);
 		/* Round 0 waited for the handler's probe: a warm-up. */
 		if (!round)
-			t_end = now() + FAULT_BUDGET;
+			t_end = bench_now() + FAULT_BUDGET;
 		else if (!r && rate > t->best)
 			t->best = rate;
 		if (!r)
@@ -726,7 +675,7 @@ static struct result bench_register(const struct side *s)
 {
 	struct region rg;
 	struct result res = { 0 };
-	double t_end = now() + CALL_BUDGET;
+	double t_end = bench_now() + CALL_BUDGET;
 	int round = 0, r;
 
 	r = region_map(s, &rg, SMALL_VMA, P, 0);
@@ -734,7 +683,7 @@ static struct result bench_register(const struct side *s)
 		return failed(r);
 	do {
 		struct uffdio_range range = { .start = rg.addr, .len = rg.len };
-		double t0 = now(), rate;
+		double t0 = bench_now(), rate;
 		int i;
 
 		for (i = 0; i < 10000 && !r; i++) {
@@ -742,7 +691,7 @@ static struct result bench_register(const struct side *s)
 			if (!r)
 				r = s->ioctl(UFFDIO_UNREGISTER, &range);
 		}
-		rate = i / (now() - t0);
+		rate = i / (bench_now() - t0);
 		if (!r && rate > res.v)
 			res.v = rate;
 	} while (!r && more_rounds(&round, t_end));
@@ -755,7 +704,7 @@ static struct result bench_wake(const struct side *s)
 {
 	struct region rg;
 	struct result res = { 0 };
-	double t_end = now() + CALL_BUDGET;
+	double t_end = bench_now() + CALL_BUDGET;
 	int round = 0, r;
 
 	r = region_map(s, &rg, SMALL_VMA, P, 0);
@@ -765,12 +714,12 @@ static struct result bench_wake(const struct side *s)
 		goto out;
 	do {
 		struct uffdio_range range = { .start = rg.addr, .len = rg.len };
-		double t0 = now(), rate;
+		double t0 = bench_now(), rate;
 		int i;
 
 		for (i = 0; i < 100000 && !r; i++)
 			r = s->ioctl(UFFDIO_WAKE, &range);
-		rate = i / (now() - t0);
+		rate = i / (bench_now() - t0);
 		if (!r && rate > res.v)
 			res.v = rate;
 	} while (!r && more_rounds(&round, t_end));
@@ -781,30 +730,26 @@ out:
 
 /* --- huge pages for the kernel's hugetlb case --- */
 
-static long saved_nr_hugepages = -1;
-
-static void restore_nr_hugepages(void)
+/* Huge pages free and not reserved by a mapping already. */
+static long hugepages_free(void)
 {
-	if (saved_nr_hugepages >= 0)
-		write_long(NR_HUGEPAGES_PATH, saved_nr_hugepages);
-	saved_nr_hugepages = -1;
+	return bench_meminfo("HugePages_Free") -
+	       bench_meminfo("HugePages_Rsvd");
 }
 
 /* A free 2 MiB huge page, reserving one as root when none is free. */
 static const char *hugepage_available(void)
 {
-	long nr = read_long(NR_HUGEPAGES_PATH);
+	long nr = bench_read_long(NR_HUGEPAGES_PATH);
 
-	if (meminfo("Hugepagesize") != (long)(HPAGE >> 10))
+	if (bench_meminfo("Hugepagesize") != (long)(HPAGE >> 10))
 		return "no 2 MiB huge pages";
-	if (meminfo("HugePages_Free") - meminfo("HugePages_Rsvd") >= 1)
+	if (hugepages_free() >= 1)
 		return NULL;
 	if (nr < 0 || geteuid() != 0)
 		return "no free huge page (not root)";
-	saved_nr_hugepages = nr;
-	atexit(restore_nr_hugepages);
-	if (write_long(NR_HUGEPAGES_PATH, nr + 1) ||
-	    meminfo("HugePages_Free") - meminfo("HugePages_Rsvd") < 1)
+	if (bench_sysctl_raise(NR_HUGEPAGES_PATH, nr, nr + 1) ||
+	    hugepages_free() < 1)
 		return "no huge page could be reserved";
 	return NULL;
 }
@@ -883,11 +828,12 @@ int main(void)
 
 	pick_cpus();
 	printf("bench_uffd: %ld CPUs online, vm.nr_hugepages %ld%s\n",
-	       sysconf(_SC_NPROCESSORS_ONLN), read_long(NR_HUGEPAGES_PATH),
-	       saved_nr_hugepages >= 0 ? " (raised for this run)" : "");
+	       sysconf(_SC_NPROCESSORS_ONLN),
+	       bench_read_long(NR_HUGEPAGES_PATH),
+	       bench_sysctl_raised() ? " (raised for this run)" : "");
 	run_side(&model_side, model, NULL);
 	run_side(&kernel_side, kernel, no_hugetlb);
-	restore_nr_hugepages();
+	bench_sysctl_restore();
 	memcpy_gbs = bench_memcpy();
 
 	printf("\n%-44s | %12s | %12s | %12s | %s\n", "operation", "model",

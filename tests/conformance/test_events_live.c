@@ -1313,16 +1313,6 @@ static void run_case(void **state)
 
 int main(void)
 {
-	static struct CMUnitTest tests[ARRAY_SIZE(cases)];
-	const char *filter = getenv("EVENTS_LIVE_FILTER");
-
-	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
-		tests[i].name = cases[i].name;
-		tests[i].test_func = run_case;
-		tests[i].initial_state = (void *)&cases[i];
-	}
-	if (filter)
-		cmocka_set_test_filter(filter);
-	return _cmocka_run_group_tests("events_live", tests, ARRAY_SIZE(tests),
-				       suite_setup, suite_teardown);
+	return LIVE_SUITE_MAIN("events_live", "EVENTS_LIVE_FILTER", cases,
+			       run_case, suite_setup, suite_teardown);
 }

@@ -1631,32 +1631,15 @@ static void run_case(void **state)
 		if (ok && !env.verbose)
 			continue;
 		describe_step(&c->steps[i], d, sizeof(d));
-		if (!ok && !nbad++)
-			printf("%s: disagreement:\n", c->name);
-		printf("    step %d: %s%s\n", i, d, ok ? "" : "   <-- differs");
+		live_step_print(c->name, i, d, ok, &nbad);
 		print_obs("live ", c, &env.live_res[i]);
 		print_obs("model", c, &env.model_res[i]);
 	}
-	if (!nbad) {
-		env.suite.agreed++;
-		return;
-	}
-	fail_msg("%s: the model and the kernel disagree on %d of %d steps",
-		 c->name, nbad, nsteps);
+	live_suite_verdict(&env.suite, c->name, nbad, nsteps);
 }
 
 int main(void)
 {
-	static struct CMUnitTest tests[ARRAY_SIZE(cases)];
-	const char *filter = getenv("MFILL_FILTER");
-
-	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
-		tests[i].name = cases[i].name;
-		tests[i].test_func = run_case;
-		tests[i].initial_state = (void *)&cases[i];
-	}
-	if (filter)
-		cmocka_set_test_filter(filter);
-	return _cmocka_run_group_tests("mfill_live", tests, ARRAY_SIZE(cases),
-				       suite_setup, suite_teardown);
+	return LIVE_SUITE_MAIN("mfill_live", "MFILL_FILTER", cases, run_case,
+			       suite_setup, suite_teardown);
 }

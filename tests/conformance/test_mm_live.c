@@ -1548,11 +1548,7 @@ static void run_seq(void **state)
 			first_bad = i;
 		nbad++;
 	}
-	if (first_bad < 0) {
-		suite.agreed++;
-		return;
-	}
-	{
+	if (first_bad >= 0) {
 		char d[160];
 
 		describe_step(&s->steps[first_bad], d, sizeof(d));
@@ -1560,21 +1556,11 @@ static void run_seq(void **state)
 		       s->name, nbad, nsteps, first_bad, d);
 		step_agrees(&live_res[first_bad], &model_res[first_bad], true);
 	}
-	fail_msg("%s: the model and the kernel disagree", s->name);
+	live_suite_verdict(&suite, s->name, nbad, nsteps);
 }
 
 int main(void)
 {
-	static struct CMUnitTest tests[ARRAY_SIZE(seqs)];
-	const char *filter = getenv("MM_LIVE_FILTER");
-
-	for (size_t i = 0; i < ARRAY_SIZE(seqs); i++) {
-		tests[i].name = seqs[i].name;
-		tests[i].test_func = run_seq;
-		tests[i].initial_state = (void *)&seqs[i];
-	}
-	if (filter)
-		cmocka_set_test_filter(filter);
-	return _cmocka_run_group_tests("mm_live", tests, ARRAY_SIZE(tests),
-				       suite_setup, suite_teardown);
+	return LIVE_SUITE_MAIN("mm_live", "MM_LIVE_FILTER", seqs, run_seq,
+			       suite_setup, suite_teardown);
 }

@@ -342,6 +342,39 @@ void live_skip(struct live_suite *s, const char *name, const char *why);
 void live_suite_check(struct live_suite *s, const char *name, bool hugetlb,
 		      bool file);
 
+/*
+ * live_step_print() - print step @i of case @name, described by @what, that
+ * agrees (@ok) or not; the first that does not (*@nbad counts them) comes
+ * after a "@name: disagreement:" line. The caller then prints both sides.
+ */
+void live_step_print(const char *name, int i, const char *what, bool ok,
+		     int *nbad);
+/*
+ * live_suite_verdict() - the end of case @name: counts it as agreeing when
+ * none of its @nsteps steps differed (@nbad), else fails the running cmocka
+ * test.
+ */
+void live_suite_verdict(struct live_suite *s, const char *name, int nbad,
+			int nsteps);
+
+/*
+ * live_suite_main() - run cmocka group @group with one test per case: @n
+ * cases of @size bytes each from @cases, named by the string at @name_off,
+ * each run by @fn with the case as its state, between @setup and
+ * @teardown; only the tests the glob in $@filter_env matches, when set.
+ * Returns what the group returns (the number of failed tests).
+ */
+int live_suite_main(const char *group, const char *filter_env,
+		    const void *cases, size_t n, size_t size, size_t name_off,
+		    void (*fn)(void **state), int (*setup)(void **state),
+		    int (*teardown)(void **state));
+/* live_suite_main() of array @cases, whose elements have a @name member. */
+#define LIVE_SUITE_MAIN(group, filter_env, cases, fn, setup, teardown)     \
+	live_suite_main(group, filter_env, cases, ARRAY_SIZE(cases),       \
+			sizeof((cases)[0]),                                \
+			offsetof(__typeof__((cases)[0]), name), fn, setup, \
+			teardown)
+
 /* ------------------------------------------------------------------------ */
 /* The live child (child.c).                                                */
 /* ------------------------------------------------------------------------ */

@@ -7,6 +7,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include <cmocka.h>
 
@@ -79,4 +80,51 @@ void live_suite_check(struct live_suite *s, const char *name, bool hugetlb,
 		live_skip(s, name, s->hugetlb_skip);
 	if (file && s->file_skip)
 		live_skip(s, name, s->file_skip);
+}
+
+void live_step_print(const char *name, int i, const char *what, bool ok,
+		     int *nbad)
+{
+	if (!ok && !(*nbad)++)
+		printf("%s: disagreement:\n", name);
+	printf("    %s step %d: %s%s\n", name, i, what,
+	       ok ? "" : "   <-- differs");
+}
+
+void live_suite_verdict(struct live_suite *s, const char *name, int nbad,
+			int nsteps)
+{
+	if (!nbad) {
+		s->agreed++;
+		return;
+	}
+	fail_msg("%s: the model and the kernel disagree on %d of %d steps",
+		 name, nbad, nsteps);
+}
+
+int live_suite_main(const char *group, const char *filter_env,
+		    const void *cases, size_t n, size_t size, size_t name_off,
+		    void (*fn)(void **state), int (*setup)(void **state),
+		    int (*teardown)(void **state))
+{
+	struct CMUnitTest *tests = calloc(n, sizeof(*tests));
+	const char *filter = getenv(filter_env);
+	int r;
+
+	if (!tests) {
+		fprintf(stderr, "%s: out of memory\n", group);
+		return 1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const char *c = (const char *)cases + i * size;
+
+		tests[i].name = *(const char *const *)(c + name_off);
+		tests[i].test_func = fn;
+		tests[i].initial_state = (void *)c;
+	}
+	if (filter)
+		cmocka_set_test_filter(filter);
+	r = _cmocka_run_group_tests(group, tests, n, setup, teardown);
+	free(tests);
+	return r;
 }

@@ -267,6 +267,20 @@ static int mmap_changing(struct uffdops_ctx *ctx)
 /* Pages and registrations.                                                  */
 /* ------------------------------------------------------------------------ */
 
+/* No event left on @ctx, and no change of the mm under way for it. */
+static void assert_settled(struct uffdops_ctx *ctx)
+{
+	assert_int_equal(mmap_changing(ctx), 0);
+	assert_no_msg(ctx);
+}
+
+/* The end of a test: close @ctx, then destroy @mm. */
+static void release(struct uffdops_ctx *ctx, struct uffdops_mm *mm)
+{
+	uffdops_close(ctx);
+	uffdops_mm_destroy(mm);
+}
+
 static void wr8(struct uffdops_mm *mm, unsigned long addr, unsigned char c)
 {
 	assert_int_equal(uffdops_write_mem(mm, addr, &c, 1, 0), 1);
@@ -402,10 +416,8 @@ static void test_remove_per_vma(void **state)
 	assert_int_equal(task_join(&t), 0);
 	assert_false(present(mm, BASE + 6 * P));
 	assert_false(present(mm, BASE));
-	assert_int_equal(mmap_changing(ctx), 0);
-	assert_no_msg(ctx);
-	uffdops_close(ctx);
-	uffdops_mm_destroy(mm);
+	assert_settled(ctx);
+	release(ctx, mm);
 }
 
 /*
@@ -430,8 +442,7 @@ static void test_remove_vma_gone_meanwhile(void **state)
 	assert_range_msg(&msg, UFFD_EVENT_REMOVE, BASE, BASE + 2 * P);
 	assert_int_equal(task_join(&t), -ENOMEM);
 	assert_no_msg(ctx);
-	uffdops_close(ctx);
-	uffdops_mm_destroy(mm);
+	release(ctx, mm);
 }
 
 /* Every discarding advice, on the memory it applies to. */
@@ -480,10 +491,8 @@ static void test_remove_advice_kinds(void **state)
 		assert_range_msg(&msg, UFFD_EVENT_REMOVE, BASE + cases[i].start,
 				 BASE + cases[i].end);
 		assert_int_equal(task_join(&t), 0);
-		assert_int_equal(mmap_changing(ctx), 0);
-		assert_no_msg(ctx);
-		uffdops_close(ctx);
-		uffdops_mm_destroy(mm);
+		assert_settled(ctx);
+		release(ctx, mm);
 	}
 }
 
@@ -567,8 +576,7 @@ static void test_unmap_map_fixed(void **state)
 	assert_vma(mm, BASE + 3 * P, BASE + 3 * P, BASE + 4 * P, ctx,
 		   VM_UFFD_MISSING);
 	assert_false(present(mm, BASE + P));
-	uffdops_close(ctx);
-	uffdops_mm_destroy(mm);
+	release(ctx, mm);
 }
 
 /*
@@ -593,8 +601,7 @@ static void test_unmap_failed_split(void **state)
 	assert_vma(mm, BASE, BASE, BASE + H, ctx, VM_UFFD_MISSING);
 	assert_true(present(mm, BASE + P));
 	assert_vma(mm, BASE + H, BASE + H, BASE + 3 * H, NULL, 0);
-	uffdops_close(ctx);
-	uffdops_mm_destroy(mm);
+	release(ctx, mm);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -631,8 +638,7 @@ static void test_remap_grow(void **state)
 	assert_int_equal(rd8_nofault(mm, to + P), 2);
 	assert_unmapped(mm, BASE);
 	assert_int_equal(mmap_changing(ctx), 0);
-	uffdops_close(ctx);
-	uffdops_mm_destroy(mm);
+	release(ctx, mm);
 }
 
 /*
@@ -661,8 +667,7 @@ static void test_remap_shrinking_move(void **state)
 	assert_vma(mm, DST, DST, DST + 2 * P, ctx, VM_UFFD_MISSING);
 	assert_int_equal(rd8_nofault(mm, DST + P), 2);
 	assert_no_msg(ctx);
-	uffdops_close(ctx);
-	uffdops_mm_destroy(mm);
+	release(ctx, mm);
 }
 
 /* MREMAP_FIXED over a registered destination: its UNMAP comes first. */
@@ -689,8 +694,7 @@ static void test_remap_fixed_over_registered(void **state)
 	assert_int_equal(task_join(&t), (long)DST);
 	assert_vma(mm, DST, DST, DST + 2 * P, ctx, VM_UFFD_MISSING);
 	assert_int_equal(rd8_nofault(mm, DST + P), 2);
-	uffdops_close(ctx);
-	uffdops_mm_destroy(mm);
+	release(ctx, mm);
 }
 
 /*
@@ -735,8 +739,7 @@ static void test_remap_registration_and_wp(void **state)
 		/* the marker of the empty page: moved or dropped */
 		assert_int_equal(pm(mm, DST + P) & UFFDOPS_PM_UFFD_WP,
 				 with ? UFFDOPS_PM_UFFD_WP : 0);
-		uffdops_close(ctx);
-		uffdops_mm_destroy(mm);
+		release(ctx, mm);
 	}
 }
 
@@ -760,8 +763,7 @@ static void test_remap_dontunmap(void **state)
 	assert_vma(mm, BASE, BASE, BASE + 2 * P, ctx, VM_UFFD_MISSING);
 	assert_vma(mm, DST, DST, DST + 2 * P, ctx, VM_UFFD_MISSING);
 	assert_false(present(mm, BASE));
-	uffdops_close(ctx);
-	uffdops_mm_destroy(mm);
+	release(ctx, mm);
 }
 
 /* Resizing in place is no move: no REMAP; a shrink unmaps the tail. */
@@ -785,8 +787,7 @@ static void test_remap_in_place(void **state)
 	assert_range_msg(&msg, UFFD_EVENT_UNMAP, BASE + P, BASE + 4 * P);
 	assert_int_equal(task_join(&t), (long)BASE);
 	assert_no_msg(ctx);
-	uffdops_close(ctx);
-	uffdops_mm_destroy(mm);
+	release(ctx, mm);
 }
 
 /*
@@ -808,8 +809,7 @@ static void test_remap_merge_resets_whole_vma(void **state)
 			 (long)(BASE + 4 * P));
 	assert_vma(mm, BASE, BASE, BASE + 2 * P, NULL, 0);
 	assert_vma(mm, BASE + 4 * P, BASE + 4 * P, BASE + 6 * P, NULL, 0);
-	uffdops_close(ctx);
-	uffdops_mm_destroy(mm);
+	release(ctx, mm);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1172,8 +1172,7 @@ static void test_mmap_changing_matrix(void **state)
 				 BASE + 4 * P);
 		assert_int_equal(task_join(&t), 0);
 	}
-	uffdops_close(ctx);
-	uffdops_mm_destroy(mm);
+	release(ctx, mm);
 }
 
 /* Release with an event pending: the producer resumes and completes. */
@@ -1223,8 +1222,7 @@ static void test_faults_before_events(void **state)
 	assert_int_equal(task_join(&t), 0);
 	assert_int_equal(copy_page(ctx, BASE + 2 * P, BASE + 16 * P, &out), 0);
 	assert_int_equal(task_join(&f), 0);
-	uffdops_close(ctx);
-	uffdops_mm_destroy(mm);
+	release(ctx, mm);
 }
 
 /*
@@ -1284,8 +1282,7 @@ static void test_no_feature(void **state)
 		assert_int_equal(mmap_changing(ctx), 0);
 		/* the parent's registration is untouched */
 		assert_reg(mm, BASE + 6 * P, ctx, VM_UFFD_MISSING);
-		uffdops_close(ctx);
-		uffdops_mm_destroy(mm);
+		release(ctx, mm);
 	}
 }
 
@@ -1310,8 +1307,7 @@ static void test_sigbus_ctx_gets_events(void **state)
 	assert_int_equal(uffdops_handle_mm_fault(mm, BASE, FAULT_FLAG_USER),
 			 VM_FAULT_SIGBUS);
 	assert_no_msg(ctx);
-	uffdops_close(ctx);
-	uffdops_mm_destroy(mm);
+	release(ctx, mm);
 }
 
 int main(void)
