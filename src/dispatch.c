@@ -91,42 +91,45 @@ _Static_assert(offsetof(struct uffdio_poison, updated) == 24, "updated");
 /* Argument copies.                                                          */
 /* ------------------------------------------------------------------------ */
 
-int uffd_copy_from_user(const struct uffd_ioctl *io, size_t off, void *dst,
-			size_t len)
+/*
+ * copy_from_user()/copy_to_user() of @len bytes at offset @off of the
+ * argument: the caller's structure for uffdops_ioctl(), the context's
+ * address space (a kernel-mode access) for uffdops_ioctl_uaddr().
+ */
+static int uffd_copy_user(const struct uffd_ioctl *io, size_t off, void *buf,
+			  size_t len, bool to_user)
 {
 	unsigned long uaddr = io->uaddr + off;
+	ssize_t done;
 
 	if (!io->user) {
 		if (!io->karg)
 			return -EFAULT;
-		memcpy(dst, (const char *)io->karg + off, len);
+		if (to_user)
+			memcpy((char *)io->karg + off, buf, len);
+		else
+			memcpy(buf, (const char *)io->karg + off, len);
 		return 0;
 	}
 	if (uaddr < io->uaddr)
 		return -EFAULT;
-	return uffdops_read_mem(io->ctx->mm, uaddr, dst, len,
-				UFFDOPS_ACCESS_KERNEL) == (ssize_t)len ?
-		       0 :
-		       -EFAULT;
+	done = to_user ? uffdops_write_mem(io->ctx->mm, uaddr, buf, len,
+					   UFFDOPS_ACCESS_KERNEL) :
+			 uffdops_read_mem(io->ctx->mm, uaddr, buf, len,
+					  UFFDOPS_ACCESS_KERNEL);
+	return done == (ssize_t)len ? 0 : -EFAULT;
+}
+
+int uffd_copy_from_user(const struct uffd_ioctl *io, size_t off, void *dst,
+			size_t len)
+{
+	return uffd_copy_user(io, off, dst, len, false);
 }
 
 int uffd_copy_to_user(const struct uffd_ioctl *io, size_t off, const void *src,
 		      size_t len)
 {
-	unsigned long uaddr = io->uaddr + off;
-
-	if (!io->user) {
-		if (!io->karg)
-			return -EFAULT;
-		memcpy((char *)io->karg + off, src, len);
-		return 0;
-	}
-	if (uaddr < io->uaddr)
-		return -EFAULT;
-	return uffdops_write_mem(io->ctx->mm, uaddr, src, len,
-				 UFFDOPS_ACCESS_KERNEL) == (ssize_t)len ?
-		       0 :
-		       -EFAULT;
+	return uffd_copy_user(io, off, (void *)src, len, true);
 }
 
 /* ------------------------------------------------------------------------ */
