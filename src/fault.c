@@ -1037,16 +1037,15 @@ static unsigned int access_fault_flags(unsigned int flags, bool write)
 	return fflags | FAULT_FLAG_ALLOW_RETRY;
 }
 
-static ssize_t access_mem(struct uffdops_mm *mm, unsigned long addr, void *buf,
-			  size_t len, unsigned int flags, bool write)
+/* The copy loop of access_mem(); the caller holds the mmap lock for reading. */
+static size_t access_mem_locked(struct uffdops_mm *mm, unsigned long addr,
+				void *buf, size_t len, unsigned int flags,
+				bool write)
 {
 	bool force = flags & UFFDOPS_ACCESS_FORCE;
 	unsigned int fflags = access_fault_flags(flags, write);
 	size_t done = 0;
 
-	if (!mm || (!buf && len))
-		return -EFAULT;
-	mmap_read_lock(mm);
 	while (done < len) {
 		unsigned long a = addr + done, psize, off, chunk;
 		struct uffdops_vma *vma;
@@ -1088,10 +1087,30 @@ static ssize_t access_mem(struct uffdops_mm *mm, unsigned long addr, void *buf,
 		uffdops_folio_put(pte.folio);
 		done += chunk;
 	}
+	return done;
+}
+
+static ssize_t access_mem(struct uffdops_mm *mm, unsigned long addr, void *buf,
+			  size_t len, unsigned int flags, bool write)
+{
+	size_t done;
+
+	if (!mm || (!buf && len))
+		return -EFAULT;
+	mmap_read_lock(mm);
+	done = access_mem_locked(mm, addr, buf, len, flags, write);
 	mmap_read_unlock(mm);
 	if (!done && len)
 		return -EFAULT;
 	return done;
+}
+
+size_t copy_from_user_nofault(struct uffdops_mm *mm, unsigned long addr,
+			      void *buf, size_t len)
+{
+	return access_mem_locked(mm, addr, buf, len,
+				 UFFDOPS_ACCESS_NOFAULT | UFFDOPS_ACCESS_KERNEL,
+				 false);
 }
 
 ssize_t uffdops_read_mem(struct uffdops_mm *mm, unsigned long addr, void *buf,

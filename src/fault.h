@@ -50,4 +50,14 @@ vm_fault_t handle_mm_fault(struct uffdops_vma *vma, unsigned long addr,
 int populate_range(struct uffdops_mm *mm, unsigned long start,
 		   unsigned long end, bool write, bool ignore_errors);
 
+/**
+ * copy_from_user_nofault() - copy_from_user() inside pagefault_disable():
+ * read only what is mapped now, never fault. The caller holds @mm's mmap
+ * lock for reading.
+ *
+ * Return: the bytes copied before the first page that is not mapped.
+ */
+size_t copy_from_user_nofault(struct uffdops_mm *mm, unsigned long addr,
+			      void *buf, size_t len);
+
 #endif /* UFFDOPS_FAULT_H */

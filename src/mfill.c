@@ -141,15 +141,17 @@ static void folio_discard(struct uffdops_folio *folio,
 
 /*
  * copy_from_user() inside pagefault_disable(): only what is mapped now is
- * read. The caller holds the mmap lock for reading and the access takes it
- * again; glibc rwlocks prefer readers by default, so a second read hold
- * never waits behind a queued writer.
+ * read. The fill holds the destination mm's mmap lock for reading; a source
+ * in another mm is read under that mm's own lock.
  */
 static bool copy_src_nofault(const struct mfill *m, void *dst, size_t size)
 {
-	return uffdops_read_mem(m->src_mm, m->src_addr, dst, size,
-				UFFDOPS_ACCESS_NOFAULT |
-					UFFDOPS_ACCESS_KERNEL) == (ssize_t)size;
+	if (m->src_mm != m->mm)
+		return uffdops_read_mem(m->src_mm, m->src_addr, dst, size,
+					UFFDOPS_ACCESS_NOFAULT |
+						UFFDOPS_ACCESS_KERNEL) ==
+		       (ssize_t)size;
+	return copy_from_user_nofault(m->mm, m->src_addr, dst, size) == size;
 }
 
 /*
